@@ -1,0 +1,280 @@
+//! The value envelope: a fixed header, then the record archived by rkyv.
+//!
+//! ```text
+//! 0      version        u8   (ENVELOPE_VERSION)
+//! 1      value kind     u8   (ValueKind tag)
+//! 2..10  discovered_at  i64 big-endian (for sync runs: started_at)
+//! 10..14 checksum       u32 big-endian, CRC-32 of bytes 0..10 and the payload
+//! 14..   payload        rkyv archive (format fixed by the `unaligned`, `little_endian` and
+//!                       `pointer_width_32` features: any byte alignment is readable)
+//! ```
+//!
+//! [`peek_discovered_at`] reads only the header (if-newer decides without the payload);
+//! [`open`] also verifies the checksum; the `decode_*` functions validate the archive with
+//! bytecheck (never unchecked access) and cross-check header against payload.
+
+use super::{take, take_array, CodecError};
+use crate::record::{Asset, Entitlement, Grant, Record, Resource, ResourceType};
+use crate::sync_run::SyncRun;
+use crate::time::Timestamp;
+
+/// Version byte of the envelope format.
+pub const ENVELOPE_VERSION: u8 = 1;
+/// Header length in bytes.
+pub const HEADER_LEN: usize = 14;
+
+/// What an envelope holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum ValueKind {
+    SyncRun = 1,
+    ResourceType = 2,
+    Resource = 3,
+    Entitlement = 4,
+    Grant = 5,
+    Asset = 6,
+}
+
+impl ValueKind {
+    pub const ALL: [ValueKind; 6] = [
+        ValueKind::SyncRun,
+        ValueKind::ResourceType,
+        ValueKind::Resource,
+        ValueKind::Entitlement,
+        ValueKind::Grant,
+        ValueKind::Asset,
+    ];
+    pub fn from_tag(tag: u8) -> Option<ValueKind> {
+        Self::ALL.into_iter().find(|k| *k as u8 == tag)
+    }
+    pub fn of(record: &Record) -> ValueKind {
+        match record {
+            Record::ResourceType(_) => ValueKind::ResourceType,
+            Record::Resource(_) => ValueKind::Resource,
+            Record::Entitlement(_) => ValueKind::Entitlement,
+            Record::Grant(_) => ValueKind::Grant,
+            Record::Asset(_) => ValueKind::Asset,
+        }
+    }
+}
+
+/// A checked view of an envelope's header and payload bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Envelope<'a> {
+    pub kind: ValueKind,
+    pub discovered_at: Timestamp,
+    pub payload: &'a [u8],
+}
+
+fn header(kind: ValueKind, t: Timestamp) -> [u8; 10] {
+    let mut h = [0u8; 10];
+    h[0] = ENVELOPE_VERSION;
+    h[1] = kind as u8;
+    h[2..10].copy_from_slice(&t.0.to_be_bytes());
+    h
+}
+
+fn checksum(head: &[u8], payload: &[u8]) -> u32 {
+    let mut c = crc32fast::Hasher::new();
+    c.update(head);
+    c.update(payload);
+    c.finalize()
+}
+
+fn seal(kind: ValueKind, t: Timestamp, payload: &[u8]) -> Vec<u8> {
+    let head = header(kind, t);
+    let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
+    out.extend_from_slice(&head);
+    out.extend_from_slice(&checksum(&head, payload).to_be_bytes());
+    out.extend_from_slice(payload);
+    out
+}
+
+fn archive_err(e: rkyv::rancor::Error) -> CodecError {
+    CodecError::Payload(e.to_string())
+}
+
+/// Encodes a record into an envelope.
+pub fn encode_record(record: &Record) -> Result<Vec<u8>, CodecError> {
+    let payload = match record {
+        Record::ResourceType(r) => rkyv::to_bytes::<rkyv::rancor::Error>(r),
+        Record::Resource(r) => rkyv::to_bytes::<rkyv::rancor::Error>(r),
+        Record::Entitlement(r) => rkyv::to_bytes::<rkyv::rancor::Error>(r),
+        Record::Grant(r) => rkyv::to_bytes::<rkyv::rancor::Error>(r),
+        Record::Asset(r) => rkyv::to_bytes::<rkyv::rancor::Error>(r),
+    }
+    .map_err(archive_err)?;
+    Ok(seal(
+        ValueKind::of(record),
+        record.discovered_at(),
+        &payload,
+    ))
+}
+
+/// Encodes a sync run into an envelope (header time: `started_at`).
+pub fn encode_sync_run(run: &SyncRun) -> Result<Vec<u8>, CodecError> {
+    let payload = rkyv::to_bytes::<rkyv::rancor::Error>(run).map_err(archive_err)?;
+    Ok(seal(ValueKind::SyncRun, run.started_at, &payload))
+}
+
+fn parse_header(bytes: &[u8]) -> Result<(ValueKind, Timestamp, u32, usize), CodecError> {
+    let mut pos = 0;
+    let [version, tag] = take_array::<2>(bytes, &mut pos)?;
+    if version != ENVELOPE_VERSION {
+        return Err(CodecError::Version(version));
+    }
+    let kind = ValueKind::from_tag(tag).ok_or(CodecError::UnknownTag {
+        what: "value kind",
+        tag,
+    })?;
+    let t = i64::from_be_bytes(take_array::<8>(bytes, &mut pos)?);
+    let stored = u32::from_be_bytes(take_array::<4>(bytes, &mut pos)?);
+    Ok((kind, Timestamp(t), stored, pos))
+}
+
+/// Reads `discovered_at` from the header alone (no checksum, no payload).
+pub fn peek_discovered_at(bytes: &[u8]) -> Result<Timestamp, CodecError> {
+    parse_header(bytes).map(|(_, t, _, _)| t)
+}
+
+/// Parses the header and verifies the checksum over header and payload.
+pub fn open(bytes: &[u8]) -> Result<Envelope<'_>, CodecError> {
+    let (kind, discovered_at, stored, mut pos) = parse_header(bytes)?;
+    let payload = take(bytes, &mut pos, bytes.len() - HEADER_LEN)?;
+    let computed = checksum(&bytes[..10], payload);
+    if stored != computed {
+        return Err(CodecError::Checksum { stored, computed });
+    }
+    Ok(Envelope {
+        kind,
+        discovered_at,
+        payload,
+    })
+}
+
+fn expect_kind(env: &Envelope<'_>, want: ValueKind) -> Result<(), CodecError> {
+    if env.kind == want {
+        Ok(())
+    } else {
+        Err(CodecError::Mismatch {
+            header: format!("{:?}", env.kind),
+            payload: format!("{want:?} expected"),
+        })
+    }
+}
+
+fn expect_time(header: Timestamp, payload: Timestamp) -> Result<(), CodecError> {
+    if header == payload {
+        Ok(())
+    } else {
+        Err(CodecError::Mismatch {
+            header: format!("time {}", header.0),
+            payload: format!("time {}", payload.0),
+        })
+    }
+}
+
+/// Decodes any record envelope (checksum, archive validation, header/payload agreement).
+pub fn decode_record(bytes: &[u8]) -> Result<Record, CodecError> {
+    let env = open(bytes)?;
+    let p = env.payload;
+    let record = match env.kind {
+        ValueKind::ResourceType => Record::ResourceType(
+            rkyv::from_bytes::<ResourceType, rkyv::rancor::Error>(p).map_err(archive_err)?,
+        ),
+        ValueKind::Resource => Record::Resource(
+            rkyv::from_bytes::<Resource, rkyv::rancor::Error>(p).map_err(archive_err)?,
+        ),
+        ValueKind::Entitlement => Record::Entitlement(
+            rkyv::from_bytes::<Entitlement, rkyv::rancor::Error>(p).map_err(archive_err)?,
+        ),
+        ValueKind::Grant => {
+            Record::Grant(rkyv::from_bytes::<Grant, rkyv::rancor::Error>(p).map_err(archive_err)?)
+        }
+        ValueKind::Asset => {
+            Record::Asset(rkyv::from_bytes::<Asset, rkyv::rancor::Error>(p).map_err(archive_err)?)
+        }
+        ValueKind::SyncRun => {
+            return Err(CodecError::Mismatch {
+                header: "SyncRun".into(),
+                payload: "a record expected".into(),
+            })
+        }
+    };
+    expect_time(env.discovered_at, record.discovered_at())?;
+    Ok(record)
+}
+
+/// Decodes a sync-run envelope.
+pub fn decode_sync_run(bytes: &[u8]) -> Result<SyncRun, CodecError> {
+    let env = open(bytes)?;
+    expect_kind(&env, ValueKind::SyncRun)?;
+    let run = rkyv::from_bytes::<SyncRun, rkyv::rancor::Error>(env.payload).map_err(archive_err)?;
+    expect_time(env.discovered_at, run.started_at)?;
+    Ok(run)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::id::ResourceId;
+    use crate::metadata::Metadata;
+    use crate::record::EntitlementRef;
+
+    fn grant() -> Record {
+        Record::Grant(Grant {
+            id: "g1".into(),
+            entitlement: EntitlementRef {
+                id: "member".into(),
+                resource: ResourceId::new("group", "eng"),
+            },
+            principal: ResourceId::new("user", "alice"),
+            sources: vec!["src".into()],
+            annotations: Metadata::map([("k", Metadata::Bytes(vec![0, 1, 2]))]),
+            discovered_at: Timestamp(42),
+        })
+    }
+
+    #[test]
+    fn round_trip_and_peek() {
+        let bytes = encode_record(&grant()).unwrap();
+        assert_eq!(peek_discovered_at(&bytes), Ok(Timestamp(42)));
+        assert_eq!(decode_record(&bytes), Ok(grant()));
+    }
+
+    #[test]
+    fn reads_at_any_alignment() {
+        let bytes = encode_record(&grant()).unwrap();
+        for shift in 0..16 {
+            let mut buf = vec![0u8; shift];
+            buf.extend_from_slice(&bytes);
+            assert_eq!(decode_record(&buf[shift..]), Ok(grant()), "shift {shift}");
+        }
+    }
+
+    #[test]
+    fn every_flipped_bit_is_caught() {
+        let bytes = encode_record(&grant()).unwrap();
+        for i in 0..bytes.len() * 8 {
+            let mut b = bytes.clone();
+            b[i / 8] ^= 1 << (i % 8);
+            assert!(decode_record(&b).is_err(), "bit {i} flipped went unnoticed");
+        }
+    }
+
+    #[test]
+    fn kinds_are_checked() {
+        let run = SyncRun {
+            id: crate::sync_run::SyncId::new("s"),
+            sync_type: crate::sync_run::SyncType::Full,
+            parent: None,
+            started_at: Timestamp(1),
+            ended_at: None,
+            token: String::new(),
+        };
+        let bytes = encode_sync_run(&run).unwrap();
+        assert_eq!(decode_sync_run(&bytes), Ok(run));
+        assert!(decode_record(&bytes).is_err());
+        assert!(decode_sync_run(&encode_record(&grant()).unwrap()).is_err());
+    }
+}

@@ -1,0 +1,90 @@
+//! List queries and their filters (SPEC §4). Matching semantics live in each engine; this
+//! module only says what can be asked and validates the ids in it.
+
+use crate::error::Result;
+use crate::id::{validate_id, ResourceId};
+use crate::record::RecordKind;
+
+/// Filter of the resource list: by type, by exact parent, or both.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct ResourceFilter {
+    pub resource_type: Option<String>,
+    pub parent: Option<ResourceId>,
+}
+
+/// Filter of the entitlement list: by the resource the entitlement is on.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct EntitlementFilter {
+    pub resource: Option<ResourceId>,
+}
+
+/// Filter of the grant list: at most one criterion (plus principal with entitlement).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub enum GrantFilter {
+    #[default]
+    All,
+    /// The entitlement's resource.
+    Resource(ResourceId),
+    /// The entitlement id, optionally narrowed to one principal.
+    Entitlement {
+        id: String,
+        principal: Option<ResourceId>,
+    },
+    Principal(ResourceId),
+    /// The entitlement's resource type.
+    ResourceType(String),
+}
+
+/// One list call's question.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ListQuery {
+    ResourceTypes,
+    Resources(ResourceFilter),
+    Entitlements(EntitlementFilter),
+    Grants(GrantFilter),
+}
+
+impl ListQuery {
+    /// The record kind this list returns.
+    pub fn kind(&self) -> RecordKind {
+        match self {
+            ListQuery::ResourceTypes => RecordKind::ResourceType,
+            ListQuery::Resources(_) => RecordKind::Resource,
+            ListQuery::Entitlements(_) => RecordKind::Entitlement,
+            ListQuery::Grants(_) => RecordKind::Grant,
+        }
+    }
+
+    /// Validates every id in the filter (`InvalidArgument`).
+    pub fn validate(&self) -> Result<()> {
+        match self {
+            ListQuery::ResourceTypes => Ok(()),
+            ListQuery::Resources(f) => {
+                if let Some(t) = &f.resource_type {
+                    validate_id("filter.resource_type", t)?;
+                }
+                if let Some(p) = &f.parent {
+                    p.validate("filter.parent")?;
+                }
+                Ok(())
+            }
+            ListQuery::Entitlements(f) => match &f.resource {
+                Some(r) => r.validate("filter.resource"),
+                None => Ok(()),
+            },
+            ListQuery::Grants(f) => match f {
+                GrantFilter::All => Ok(()),
+                GrantFilter::Resource(r) => r.validate("filter.resource"),
+                GrantFilter::Entitlement { id, principal } => {
+                    validate_id("filter.entitlement", id)?;
+                    match principal {
+                        Some(p) => p.validate("filter.principal"),
+                        None => Ok(()),
+                    }
+                }
+                GrantFilter::Principal(p) => p.validate("filter.principal"),
+                GrantFilter::ResourceType(t) => validate_id("filter.resource_type", t),
+            },
+        }
+    }
+}
