@@ -37,3 +37,4 @@ pub use sync_run::{
     validate_sync_id, IdSource, SeededIds, SyncId, SyncRun, SyncType, TimeSortableIds,
 };
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};
+pub mod contract;

@@ -1,0 +1,200 @@
+//! The engine-generic contract suite: one check per SPEC rule, run against any engine.
+//!
+//! A third-party engine runs it from its own tests in a few lines:
+//!
+//! ```
+//! use syncproof_engine::contract::{run_all, Opener};
+//! # use syncproof_engine::{EngineConfig, Result, StorageEngine};
+//! # struct MyOpener;
+//! # impl Opener for MyOpener {
+//! #     fn name(&self) -> &str { "mine" }
+//! #     fn open(&self, _: &std::path::Path, _: EngineConfig) -> Result<Box<dyn StorageEngine>> {
+//! #         unimplemented!()
+//! #     }
+//! # }
+//! #[test]
+//! fn my_engine_honours_the_contract() {
+//!     let failures = run_all(&MyOpener);
+//!     assert!(failures.is_empty(), "{failures:#?}");
+//! }
+//! ```
+//!
+//! Every check returns `Err` with a message instead of panicking, and an engine panic is
+//! caught and reported as a failure, so the suite can be pointed at a deliberately broken
+//! engine to show that it catches the bug. The table of SPEC rules and the checks that pin
+//! them is [`CHECKS`].
+
+mod checks;
+mod fixtures;
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::engine::{EngineConfig, StorageEngine};
+use crate::error::Result;
+use crate::sync_run::SeededIds;
+use crate::time::{ManualClock, Timestamp};
+
+pub use fixtures::*;
+
+/// Opens stores of one engine. The harness and this suite only ever go through it.
+pub trait Opener: Send + Sync {
+    /// Engine name (`memory`, `sqlite`, …).
+    fn name(&self) -> &str;
+    /// Opens the store at `dir` (an existing directory owned by the caller), creating it if
+    /// empty. Opening the same `dir` again after dropping the engine is a reopen.
+    fn open(&self, dir: &Path, config: EngineConfig) -> Result<Box<dyn StorageEngine>>;
+}
+
+/// Why a check failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure(pub String);
+
+impl From<crate::Error> for Failure {
+    fn from(e: crate::Error) -> Self {
+        Failure(format!("unexpected error: {e}"))
+    }
+}
+
+impl From<String> for Failure {
+    fn from(s: String) -> Self {
+        Failure(s)
+    }
+}
+
+/// A check's outcome.
+pub type CheckResult = std::result::Result<(), Failure>;
+
+/// One row of the rule table: a check, the SPEC section and the rule it pins.
+pub struct Check {
+    pub name: &'static str,
+    pub section: &'static str,
+    pub rule: &'static str,
+    pub run: fn(&mut Cx) -> CheckResult,
+}
+
+pub use checks::CHECKS;
+
+/// Start instant of every check's clock: 2023-11-14T22:13:20Z.
+pub const T0: Timestamp = Timestamp(1_700_000_000_000_000_000);
+
+/// The context of one check: a fresh store in a temp dir, a manual clock, seeded ids.
+pub struct Cx<'a> {
+    opener: &'a dyn Opener,
+    dirs: Vec<tempfile::TempDir>,
+    pub clock: ManualClock,
+    pub ids: Arc<SeededIds>,
+    engine: Option<Box<dyn StorageEngine>>,
+}
+
+impl<'a> Cx<'a> {
+    pub fn new(opener: &'a dyn Opener) -> std::result::Result<Self, Failure> {
+        let mut cx = Cx {
+            opener,
+            dirs: Vec::new(),
+            clock: ManualClock::new(T0),
+            ids: Arc::new(SeededIds::new(1)),
+            engine: None,
+        };
+        let dir = cx.new_dir()?;
+        cx.engine = Some(cx.open_at(&dir, cx.config())?);
+        Ok(cx)
+    }
+
+    fn new_dir(&mut self) -> std::result::Result<std::path::PathBuf, Failure> {
+        let d = tempfile::tempdir().map_err(|e| Failure(format!("temp dir: {e}")))?;
+        let p = d.path().to_path_buf();
+        self.dirs.push(d);
+        Ok(p)
+    }
+
+    fn open_at(
+        &self,
+        dir: &Path,
+        config: EngineConfig,
+    ) -> std::result::Result<Box<dyn StorageEngine>, Failure> {
+        self.opener
+            .open(dir, config)
+            .map_err(|e| Failure(format!("open: {e}")))
+    }
+
+    /// The configuration every engine of this check shares (same clock and id source).
+    pub fn config(&self) -> EngineConfig {
+        EngineConfig {
+            clock: Arc::new(self.clock.clone()),
+            ids: self.ids.clone(),
+            ..EngineConfig::default()
+        }
+    }
+
+    /// The engine under test.
+    pub fn e(&self) -> &dyn StorageEngine {
+        self.engine.as_deref().expect("engine is open")
+    }
+
+    /// Closes and reopens the engine on the same store.
+    pub fn reopen(&mut self) -> CheckResult {
+        self.engine = None;
+        let dir = self.dirs[0].path().to_path_buf();
+        self.engine = Some(self.open_at(&dir, self.config())?);
+        Ok(())
+    }
+
+    /// Replaces the engine with one opened on a fresh store with `config`.
+    pub fn reopen_fresh_with(&mut self, config: EngineConfig) -> CheckResult {
+        self.engine = None;
+        let dir = self.new_dir()?;
+        let last = self.dirs.len() - 1;
+        self.dirs.swap(0, last);
+        self.engine = Some(self.open_at(&dir, config)?);
+        Ok(())
+    }
+
+    /// A second engine of the same kind on a fresh store (for clone checks).
+    pub fn another(&mut self) -> std::result::Result<Box<dyn StorageEngine>, Failure> {
+        let dir = self.new_dir()?;
+        self.open_at(&dir, self.config())
+    }
+
+    /// Moves the clock forward.
+    pub fn tick(&self, nanos: i64) {
+        self.clock.advance(nanos);
+    }
+}
+
+/// Runs one check on a fresh context, turning panics into failures.
+pub fn run_check(opener: &dyn Opener, check: &Check) -> CheckResult {
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        let mut cx = Cx::new(opener)?;
+        (check.run)(&mut cx)
+    }));
+    match outcome {
+        Ok(r) => r,
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "non-string panic".into());
+            Err(Failure(format!("panicked: {msg}")))
+        }
+    }
+}
+
+/// Runs every check; returns `(check name, failure)` for each that failed.
+pub fn run_all(opener: &dyn Opener) -> Vec<(&'static str, Failure)> {
+    CHECKS
+        .iter()
+        .filter_map(|c| run_check(opener, c).err().map(|f| (c.name, f)))
+        .collect()
+}
+
+/// Runs the named check only (for focused tests).
+pub fn run_named(opener: &dyn Opener, name: &str) -> CheckResult {
+    let check = CHECKS
+        .iter()
+        .find(|c| c.name == name)
+        .ok_or_else(|| Failure(format!("no check named {name}")))?;
+    run_check(opener, check)
+}
