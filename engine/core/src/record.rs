@@ -363,15 +363,21 @@ impl RecordBatch {
             RecordKind::Asset => RecordBatch::Assets(Vec::new()),
         }
     }
-    /// Appends a record; fails (returning it) if its kind differs from the batch's.
-    pub fn push(&mut self, record: Record) -> std::result::Result<(), Record> {
+    /// Appends a record; `InvalidArgument` if its kind differs from the batch's.
+    pub fn push(&mut self, record: Record) -> Result<()> {
         match (self, record) {
             (RecordBatch::ResourceTypes(v), Record::ResourceType(r)) => v.push(r),
             (RecordBatch::Resources(v), Record::Resource(r)) => v.push(r),
             (RecordBatch::Entitlements(v), Record::Entitlement(r)) => v.push(r),
             (RecordBatch::Grants(v), Record::Grant(r)) => v.push(r),
             (RecordBatch::Assets(v), Record::Asset(r)) => v.push(r),
-            (_, r) => return Err(r),
+            (batch, r) => {
+                return Err(Error::invalid_argument(format!(
+                    "a {} record cannot join a batch of {}",
+                    r.kind().name(),
+                    batch.kind().name()
+                )))
+            }
         }
         Ok(())
     }

@@ -182,6 +182,11 @@ pub fn splitmix64(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// Checks a sync id named by a caller: the id rule of SPEC §1 (`InvalidArgument`).
+pub fn validate_sync_id(id: &SyncId) -> crate::Result<()> {
+    crate::id::validate_id("sync id", &id.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,9 +224,4 @@ mod tests {
         }
         assert_eq!(SyncType::from_name("nope"), None);
     }
-}
-
-/// Checks a sync id named by a caller: the id rule of SPEC §1 (`InvalidArgument`).
-pub fn validate_sync_id(id: &SyncId) -> crate::Result<()> {
-    crate::id::validate_id("sync id", &id.0)
 }

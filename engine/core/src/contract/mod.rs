@@ -2,7 +2,7 @@
 //!
 //! A third-party engine runs it from its own tests in a few lines:
 //!
-//! ```
+//! ```no_run
 //! use syncproof_engine::contract::{run_all, Opener};
 //! # use syncproof_engine::{EngineConfig, Result, StorageEngine};
 //! # struct MyOpener;
@@ -12,11 +12,12 @@
 //! #         unimplemented!()
 //! #     }
 //! # }
-//! #[test]
+//! // In a #[test] of the engine's crate:
 //! fn my_engine_honours_the_contract() {
 //!     let failures = run_all(&MyOpener);
 //!     assert!(failures.is_empty(), "{failures:#?}");
 //! }
+//! # fn main() { my_engine_honours_the_contract() }
 //! ```
 //!
 //! Every check returns `Err` with a message instead of panicking, and an engine panic is

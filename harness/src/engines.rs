@@ -1,0 +1,77 @@
+//! The registry of engines syncproof knows: the one place that lists them.
+
+use syncproof_engine::contract::Opener;
+
+/// What the CLI, the tests and the reports need to know about one engine.
+pub struct EngineInfo {
+    /// Short name used on the command line (`--engines memory,sqlite`).
+    pub name: &'static str,
+    /// The crate (and upstream version) the engine is built on.
+    pub backend: &'static str,
+    /// The durability setting the engine is opened with, in words.
+    pub durability: &'static str,
+    /// Makes an opener for this engine.
+    pub opener: fn() -> Box<dyn Opener>,
+}
+
+/// Every engine, the oracle first.
+pub fn all() -> Vec<EngineInfo> {
+    vec![EngineInfo {
+        name: "memory",
+        backend: concat!(
+            "syncproof-memory ",
+            env!("CARGO_PKG_VERSION"),
+            " (BTreeMap, the oracle)"
+        ),
+        durability: "none: data lives as long as the process",
+        opener: || Box::new(syncproof_memory::MemoryOpener::default()),
+    }]
+}
+
+/// Looks engines up by comma-separated names, in the order given, each once; `None` or
+/// `"all"` selects every engine.
+pub fn select(names: Option<&str>) -> Result<Vec<EngineInfo>, String> {
+    let Some(names) = names.filter(|n| *n != "all") else {
+        return Ok(all());
+    };
+    let mut pool: Vec<Option<EngineInfo>> = all().into_iter().map(Some).collect();
+    let mut out = Vec::new();
+    for name in names.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        if out.iter().any(|e: &EngineInfo| e.name == name) {
+            continue;
+        }
+        let slot = pool
+            .iter_mut()
+            .find(|e| e.as_ref().is_some_and(|e| e.name == name))
+            .ok_or_else(|| {
+                let known: Vec<_> = all().iter().map(|e| e.name).collect();
+                format!(
+                    "unknown engine {name:?}; known engines: {}",
+                    known.join(", ")
+                )
+            })?;
+        out.extend(slot.take());
+    }
+    if out.is_empty() {
+        return Err("no engine selected".into());
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selection_by_name() {
+        assert_eq!(select(None).unwrap().len(), all().len());
+        assert_eq!(select(Some("all")).unwrap().len(), all().len());
+        let s = select(Some("memory, memory")).unwrap();
+        assert_eq!(s.iter().map(|e| e.name).collect::<Vec<_>>(), ["memory"]);
+        match select(Some("nope")) {
+            Err(e) => assert!(e.contains("known engines: memory"), "{e}"),
+            Ok(_) => panic!("unknown engine accepted"),
+        }
+        assert!(select(Some(",")).is_err_and(|e| e.contains("no engine")));
+    }
+}

@@ -1,0 +1,8 @@
+//! # syncproof-harness
+//!
+//! Runs sync-store engines against the contract and against each other. This crate holds the
+//! engine registry ([`engines`]), deliberately broken engines that prove the checkers catch
+//! bugs ([`faulty`]), and the `syncproof` command line.
+
+pub mod engines;
+pub mod faulty;
