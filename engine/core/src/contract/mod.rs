@@ -199,3 +199,24 @@ pub fn run_named(opener: &dyn Opener, name: &str) -> CheckResult {
         .ok_or_else(|| Failure(format!("no check named {name}")))?;
     run_check(opener, check)
 }
+
+/// The rule table as markdown (committed as `docs/spec-rules.md`, checked by a test).
+pub fn rules_markdown() -> String {
+    let mut out = String::from(
+        "# SPEC rules and the checks that pin them\n\n\
+         Generated from `syncproof_engine::contract::CHECKS`; `cargo test` fails when this file\n\
+         and the code disagree (regenerate with `UPDATE_RULES=1 cargo test -p syncproof-engine`).\n\
+         Each check runs against every engine; `harness/src/faulty.rs` names, for each check,\n\
+         a bug class it is proven to catch.\n\n\
+         | section | rule | check |\n|---|---|---|\n",
+    );
+    for c in CHECKS {
+        out.push_str(&format!(
+            "| {} | {} | `{}` |\n",
+            c.section,
+            c.rule.replace('|', "\\|"),
+            c.name
+        ));
+    }
+    out
+}
