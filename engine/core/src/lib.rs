@@ -11,6 +11,7 @@ pub mod codec;
 pub mod engine;
 pub mod error;
 pub mod id;
+pub mod kv;
 pub mod metadata;
 pub mod page;
 pub mod query;
@@ -30,7 +31,7 @@ pub use page::{Page, PageRequest, PageToken, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 pub use query::{EntitlementFilter, GrantFilter, ListQuery, ResourceFilter};
 pub use record::{
     Asset, Entitlement, EntitlementRef, Grant, PutMode, Record, RecordBatch, RecordKey, RecordKind,
-    RecordType, Resource, ResourceType, DEFAULT_MAX_ASSET_BYTES,
+    RecordRef, RecordType, Resource, ResourceType, DEFAULT_MAX_ASSET_BYTES,
 };
 pub use stats::Stats;
 pub use sync_run::{

@@ -119,6 +119,7 @@ pub trait RecordType: Clone + PartialEq + std::fmt::Debug + Send + Sync + 'stati
     fn same_content(&self, other: &Self) -> bool;
     fn into_record(self) -> Record;
     fn from_record(record: Record) -> Option<Self>;
+    fn as_record_ref(&self) -> RecordRef<'_>;
 }
 
 macro_rules! same_content_via_clone {
@@ -141,6 +142,9 @@ macro_rules! record_conversions {
                 Record::$variant(r) => Some(r),
                 _ => None,
             }
+        }
+        fn as_record_ref(&self) -> RecordRef<'_> {
+            RecordRef::$variant(self)
         }
     };
 }
@@ -285,6 +289,41 @@ impl Record {
             Record::Entitlement(r) => r.discovered_at,
             Record::Grant(r) => r.discovered_at,
             Record::Asset(r) => r.discovered_at,
+        }
+    }
+}
+
+/// A borrowed record of any kind (encoding without cloning).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecordRef<'a> {
+    ResourceType(&'a ResourceType),
+    Resource(&'a Resource),
+    Entitlement(&'a Entitlement),
+    Grant(&'a Grant),
+    Asset(&'a Asset),
+}
+
+impl Record {
+    /// Borrows the record.
+    pub fn as_ref(&self) -> RecordRef<'_> {
+        match self {
+            Record::ResourceType(r) => RecordRef::ResourceType(r),
+            Record::Resource(r) => RecordRef::Resource(r),
+            Record::Entitlement(r) => RecordRef::Entitlement(r),
+            Record::Grant(r) => RecordRef::Grant(r),
+            Record::Asset(r) => RecordRef::Asset(r),
+        }
+    }
+}
+
+impl RecordRef<'_> {
+    pub fn discovered_at(self) -> Timestamp {
+        match self {
+            RecordRef::ResourceType(r) => r.discovered_at,
+            RecordRef::Resource(r) => r.discovered_at,
+            RecordRef::Entitlement(r) => r.discovered_at,
+            RecordRef::Grant(r) => r.discovered_at,
+            RecordRef::Asset(r) => r.discovered_at,
         }
     }
 }

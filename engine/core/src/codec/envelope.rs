@@ -14,7 +14,7 @@
 //! bytecheck (never unchecked access) and cross-check header against payload.
 
 use super::{take, take_array, CodecError};
-use crate::record::{Asset, Entitlement, Grant, Record, Resource, ResourceType};
+use crate::record::{Asset, Entitlement, Grant, Record, RecordRef, Resource, ResourceType};
 use crate::sync_run::SyncRun;
 use crate::time::Timestamp;
 
@@ -47,13 +47,13 @@ impl ValueKind {
     pub fn from_tag(tag: u8) -> Option<ValueKind> {
         Self::ALL.into_iter().find(|k| *k as u8 == tag)
     }
-    pub fn of(record: &Record) -> ValueKind {
+    pub fn of(record: RecordRef<'_>) -> ValueKind {
         match record {
-            Record::ResourceType(_) => ValueKind::ResourceType,
-            Record::Resource(_) => ValueKind::Resource,
-            Record::Entitlement(_) => ValueKind::Entitlement,
-            Record::Grant(_) => ValueKind::Grant,
-            Record::Asset(_) => ValueKind::Asset,
+            RecordRef::ResourceType(_) => ValueKind::ResourceType,
+            RecordRef::Resource(_) => ValueKind::Resource,
+            RecordRef::Entitlement(_) => ValueKind::Entitlement,
+            RecordRef::Grant(_) => ValueKind::Grant,
+            RecordRef::Asset(_) => ValueKind::Asset,
         }
     }
 }
@@ -96,12 +96,17 @@ fn archive_err(e: rkyv::rancor::Error) -> CodecError {
 
 /// Encodes a record into an envelope.
 pub fn encode_record(record: &Record) -> Result<Vec<u8>, CodecError> {
+    encode(record.as_ref())
+}
+
+/// Encodes a borrowed record into an envelope.
+pub fn encode(record: RecordRef<'_>) -> Result<Vec<u8>, CodecError> {
     let payload = match record {
-        Record::ResourceType(r) => rkyv::to_bytes::<rkyv::rancor::Error>(r),
-        Record::Resource(r) => rkyv::to_bytes::<rkyv::rancor::Error>(r),
-        Record::Entitlement(r) => rkyv::to_bytes::<rkyv::rancor::Error>(r),
-        Record::Grant(r) => rkyv::to_bytes::<rkyv::rancor::Error>(r),
-        Record::Asset(r) => rkyv::to_bytes::<rkyv::rancor::Error>(r),
+        RecordRef::ResourceType(r) => rkyv::to_bytes::<rkyv::rancor::Error>(r),
+        RecordRef::Resource(r) => rkyv::to_bytes::<rkyv::rancor::Error>(r),
+        RecordRef::Entitlement(r) => rkyv::to_bytes::<rkyv::rancor::Error>(r),
+        RecordRef::Grant(r) => rkyv::to_bytes::<rkyv::rancor::Error>(r),
+        RecordRef::Asset(r) => rkyv::to_bytes::<rkyv::rancor::Error>(r),
     }
     .map_err(archive_err)?;
     Ok(seal(

@@ -1,0 +1,111 @@
+//! The ordered key-value level (DESIGN "Two levels"): what a backend must offer so that
+//! [`super::KvStore`] can implement the whole sync-store contract on top of it.
+
+use std::collections::BTreeMap;
+
+use crate::error::Result;
+
+/// When a committed write reaches stable storage. Set explicitly on every backend, and
+/// equally, before comparing speeds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Durability {
+    /// Commits reach the OS (or the backend's journal buffer); `flush()` (and close) fsyncs.
+    /// This is what SPEC §6 requires: acknowledged writes are durable after `flush()`.
+    Flush,
+    /// Every commit is fsynced before it returns.
+    Commit,
+}
+
+impl Durability {
+    pub fn name(self) -> &'static str {
+        match self {
+            Durability::Flush => "flush (fsync on flush/close)",
+            Durability::Commit => "commit (fsync every commit)",
+        }
+    }
+}
+
+/// A set of writes applied atomically: range deletes first, then point puts and deletes
+/// (at most one per key: a later operation on a key replaces an earlier one).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WriteBatch {
+    ops: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    ranges: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+impl WriteBatch {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `key` to `value`.
+    pub fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.ops.insert(key, Some(value));
+    }
+    /// Removes `key`.
+    pub fn delete(&mut self, key: Vec<u8>) {
+        self.ops.insert(key, None);
+    }
+    /// Removes every key in `[start, end)`.
+    pub fn delete_range(&mut self, start: Vec<u8>, end: Vec<u8>) {
+        self.ranges.push((start, end));
+    }
+    /// Point operations in key order: `Some(value)` puts, `None` deletes.
+    pub fn ops(&self) -> impl Iterator<Item = (&[u8], Option<&[u8]>)> {
+        self.ops.iter().map(|(k, v)| (k.as_slice(), v.as_deref()))
+    }
+    /// Range deletes, applied before the point operations.
+    pub fn ranges(&self) -> &[(Vec<u8>, Vec<u8>)] {
+        &self.ranges
+    }
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty() && self.ranges.is_empty()
+    }
+    /// Number of point operations.
+    pub fn len(&self) -> usize {
+        self.ops.len()
+    }
+}
+
+/// A consistent view of the store: every read through one snapshot sees the same state.
+pub trait KvSnapshot {
+    /// Calls `visit` with the value of `key` if present (borrowing the backend's bytes where
+    /// it can); returns whether the key was present.
+    fn get(&self, key: &[u8], visit: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<bool>;
+
+    /// Visits the keys in `[start, end)` (`end = None`: to the last key) in ascending order,
+    /// or descending when `reverse`, until `visit` returns `false`.
+    fn scan(
+        &self,
+        start: &[u8],
+        end: Option<&[u8]>,
+        reverse: bool,
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool>,
+    ) -> Result<()>;
+}
+
+/// An ordered byte-key store with atomic batches and consistent snapshots.
+///
+/// Implementations must not panic on any stored bytes, and must map their errors to
+/// [`crate::ErrorKind::Io`] or [`crate::ErrorKind::Corruption`].
+pub trait KvBackend: Send + Sync + 'static {
+    /// A read snapshot. Callers drop it before calling [`KvBackend::write`] on the same
+    /// thread (some backends implement snapshots with a reader lock).
+    type Snapshot<'a>: KvSnapshot + 'a
+    where
+        Self: 'a;
+
+    /// Short name (`sled`, `mdbx`, …).
+    fn name(&self) -> &'static str;
+    /// The durability this backend was opened with.
+    fn durability(&self) -> Durability;
+    /// A consistent read view.
+    fn snapshot(&self) -> Result<Self::Snapshot<'_>>;
+    /// Applies a batch atomically: after a crash it is wholly visible or not at all.
+    fn write(&self, batch: &WriteBatch) -> Result<()>;
+    /// Makes every committed batch durable.
+    fn flush(&self) -> Result<()>;
+    /// Gives freed space back where the backend can (compaction); called after cleanup.
+    fn reclaim(&self) -> Result<()> {
+        Ok(())
+    }
+}

@@ -1,0 +1,116 @@
+//! A `BTreeMap` backend: the reference the real backends are checked against at the KV level,
+//! and a quick way to run `KvStore` without a disk.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::sync::{Arc, RwLock, RwLockReadGuard};
+
+use super::backend::{Durability, KvBackend, KvSnapshot, WriteBatch};
+use crate::error::Result;
+
+/// The map; clones share it (so a "reopen" keeps the data).
+pub type SharedMap = Arc<RwLock<BTreeMap<Vec<u8>, Vec<u8>>>>;
+
+/// An in-memory ordered map. Snapshots hold a read lock, so a batch is seen wholly or not.
+#[derive(Clone, Debug, Default)]
+pub struct BTreeBackend {
+    map: SharedMap,
+}
+
+impl BTreeBackend {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// A backend over an existing map.
+    pub fn on(map: SharedMap) -> Self {
+        BTreeBackend { map }
+    }
+    /// The shared map (to reopen it later).
+    pub fn map(&self) -> SharedMap {
+        self.map.clone()
+    }
+}
+
+/// A read-locked view of the map.
+pub struct BTreeSnapshot<'a>(RwLockReadGuard<'a, BTreeMap<Vec<u8>, Vec<u8>>>);
+
+impl KvSnapshot for BTreeSnapshot<'_> {
+    fn get(&self, key: &[u8], visit: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<bool> {
+        match self.0.get(key) {
+            Some(v) => visit(v).map(|_| true),
+            None => Ok(false),
+        }
+    }
+
+    fn scan(
+        &self,
+        start: &[u8],
+        end: Option<&[u8]>,
+        reverse: bool,
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool>,
+    ) -> Result<()> {
+        if end.is_some_and(|e| e <= start) {
+            return Ok(());
+        }
+        let upper = end.map_or(Bound::Unbounded, Bound::Excluded);
+        let range = self.0.range::<[u8], _>((Bound::Included(start), upper));
+        if reverse {
+            for (k, v) in range.rev() {
+                if !visit(k, v)? {
+                    break;
+                }
+            }
+        } else {
+            for (k, v) in range {
+                if !visit(k, v)? {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl KvBackend for BTreeBackend {
+    type Snapshot<'a> = BTreeSnapshot<'a>;
+
+    fn name(&self) -> &'static str {
+        "btree"
+    }
+    fn durability(&self) -> Durability {
+        Durability::Flush
+    }
+    fn snapshot(&self) -> Result<BTreeSnapshot<'_>> {
+        Ok(BTreeSnapshot(
+            self.map.read().unwrap_or_else(|e| e.into_inner()),
+        ))
+    }
+    fn write(&self, batch: &WriteBatch) -> Result<()> {
+        let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
+        for (start, end) in batch.ranges() {
+            if end <= start {
+                continue;
+            }
+            let doomed: Vec<Vec<u8>> = map
+                .range::<[u8], _>((
+                    Bound::Included(start.as_slice()),
+                    Bound::Excluded(end.as_slice()),
+                ))
+                .map(|(k, _)| k.clone())
+                .collect();
+            for k in doomed {
+                map.remove(&k);
+            }
+        }
+        for (k, v) in batch.ops() {
+            match v {
+                Some(v) => map.insert(k.to_vec(), v.to_vec()),
+                None => map.remove(k),
+            };
+        }
+        Ok(())
+    }
+    fn flush(&self) -> Result<()> {
+        Ok(())
+    }
+}

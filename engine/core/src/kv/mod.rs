@@ -1,0 +1,11 @@
+//! The key-value level: the [`KvBackend`] trait, a `BTreeMap` backend, and [`KvStore`], which
+//! implements the whole `StorageEngine` contract once over any backend.
+
+pub mod backend;
+pub mod btree;
+mod layout;
+mod store;
+
+pub use backend::{Durability, KvBackend, KvSnapshot, WriteBatch};
+pub use btree::BTreeBackend;
+pub use store::{KvOpener, KvStore};

@@ -1,0 +1,362 @@
+//! Cleanup, diff, export and import: the whole-sync operations, streamed in chunks.
+
+use super::{after, all_runs, get_record, hex, not_found, put_run, read_run, KvStore};
+use crate::codec::envelope;
+use crate::codec::key::{prefix_successor, KeyBuilder, KeyKind};
+use crate::engine::SyncImport;
+use crate::error::{Error, Result};
+use crate::kv::backend::{KvBackend, KvSnapshot, WriteBatch};
+use crate::kv::layout::{primary_kind, sync_scoped_kinds, KvRecord};
+use crate::kv::store::writes::plan_batch;
+use crate::record::{PutMode, Record, RecordBatch, RecordKind, RecordType};
+use crate::sync_run::{validate_sync_id, SyncId, SyncRun, SyncType};
+
+/// Records copied per batch by diff and import.
+const CHUNK: usize = 1_000;
+
+/// Up to `limit` entries of `prefix` after `from` (exclusive), from a fresh snapshot.
+fn chunk<B: KvBackend>(
+    backend: &B,
+    prefix: &[u8],
+    from: Option<&[u8]>,
+    limit: usize,
+) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    let snap = backend.snapshot()?;
+    let start = from.map_or_else(|| prefix.to_vec(), after);
+    let end = prefix_successor(prefix);
+    let mut out = Vec::new();
+    snap.scan(&start, end.as_deref(), false, &mut |k, v| {
+        out.push((k.to_vec(), v.to_vec()));
+        Ok(out.len() < limit)
+    })?;
+    Ok(out)
+}
+
+/// Range deletes that remove every key of `sync` (records, indexes and its run).
+fn delete_sync(batch: &mut WriteBatch, run: &SyncRun) {
+    for kind in sync_scoped_kinds() {
+        let prefix = KeyBuilder::new(kind).str(run.id.as_str()).finish();
+        if let Some(end) = prefix_successor(&prefix) {
+            batch.delete_range(prefix, end);
+        }
+    }
+    batch.delete(
+        KeyBuilder::new(KeyKind::SyncRun)
+            .str(run.id.as_str())
+            .finish(),
+    );
+    batch.delete(
+        KeyBuilder::new(KeyKind::SyncRunByStart)
+            .i64(run.started_at.0)
+            .str(run.id.as_str())
+            .finish(),
+    );
+}
+
+/// The key of a record of `sync` re-rooted in `target` (same key parts after the sync).
+fn rekey(kind: KeyKind, key: &[u8], target: &str) -> Result<Vec<u8>> {
+    let parts = super::key_parts(key, kind)?;
+    let mut b = KeyBuilder::new(kind).str(target);
+    for p in parts.iter().skip(1) {
+        b = b.part(p.as_part());
+    }
+    Ok(b.finish())
+}
+
+fn finished_run(snap: &dyn KvSnapshot, id: &SyncId, call: &str) -> Result<SyncRun> {
+    let run = read_run(snap, id)?.ok_or_else(|| not_found(id).context(call))?;
+    if run.ended_at.is_none() {
+        return Err(Error::failed_precondition(format!(
+            "{call}: sync {id} is not finished"
+        )));
+    }
+    Ok(run)
+}
+
+/// Adds a copy of `record` (stored as `value`) to `batch` under `target`, with its indexes.
+fn copy_record(batch: &mut WriteBatch, target: &str, record: &Record, value: &[u8]) {
+    fn with_indexes<T: KvRecord>(batch: &mut WriteBatch, target: &str, r: &T, value: &[u8]) {
+        let mut idx = Vec::new();
+        r.index_keys(target, &mut idx);
+        for k in idx {
+            batch.put(k, Vec::new());
+        }
+        batch.put(r.primary_key(target), value.to_vec());
+    }
+    match record {
+        Record::ResourceType(r) => with_indexes(batch, target, r, value),
+        Record::Resource(r) => with_indexes(batch, target, r, value),
+        Record::Entitlement(r) => with_indexes(batch, target, r, value),
+        Record::Grant(r) => with_indexes(batch, target, r, value),
+        Record::Asset(r) => with_indexes(batch, target, r, value),
+    }
+}
+
+fn same_content(a: &Record, b: &Record) -> bool {
+    match (a, b) {
+        (Record::ResourceType(a), Record::ResourceType(b)) => a.same_content(b),
+        (Record::Resource(a), Record::Resource(b)) => a.same_content(b),
+        (Record::Entitlement(a), Record::Entitlement(b)) => a.same_content(b),
+        (Record::Grant(a), Record::Grant(b)) => a.same_content(b),
+        (Record::Asset(a), Record::Asset(b)) => a.same_content(b),
+        _ => false,
+    }
+}
+
+impl<B: KvBackend> KvStore<B> {
+    pub(super) fn cleanup_syncs(&self, keep: usize) -> Result<Vec<SyncId>> {
+        if keep == 0 {
+            return Err(Error::invalid_argument("cleanup: keep must be at least 1"));
+        }
+        let handle = self.handle();
+        let runs = {
+            let snap = self.backend.snapshot()?;
+            all_runs(&snap)?
+        };
+        let mut fulls: Vec<&SyncRun> = runs
+            .iter()
+            .filter(|r| r.sync_type == SyncType::Full && r.ended_at.is_some())
+            .collect();
+        fulls.sort_by(|a, b| (b.ended_at, &b.id).cmp(&(a.ended_at, &a.id)));
+        let oldest_kept_start = fulls.iter().take(keep).last().map(|r| r.started_at);
+        let spared = |r: &SyncRun| {
+            handle.current.as_ref() == Some(&r.id) || handle.viewed.as_ref() == Some(&r.id)
+        };
+        let mut doomed: Vec<&SyncRun> = fulls
+            .iter()
+            .skip(keep)
+            .copied()
+            .filter(|r| !spared(r))
+            .collect();
+        if let Some(start) = oldest_kept_start {
+            doomed.extend(runs.iter().filter(|r| {
+                r.sync_type != SyncType::Full && r.ended_at.is_some_and(|e| e < start) && !spared(r)
+            }));
+        }
+        doomed.sort_by(|a, b| (a.started_at, &a.id).cmp(&(b.started_at, &b.id)));
+        if doomed.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut batch = WriteBatch::new();
+        for r in &doomed {
+            delete_sync(&mut batch, r);
+        }
+        self.backend.write(&batch)?;
+        self.backend.reclaim()?;
+        Ok(doomed.into_iter().map(|r| r.id.clone()).collect())
+    }
+
+    pub(super) fn diff(&self, base: &SyncId, applied: &SyncId) -> Result<(SyncId, SyncId)> {
+        validate_sync_id(base)?;
+        validate_sync_id(applied)?;
+        let _writer = self.handle();
+        let (now, up, del) = {
+            let snap = self.backend.snapshot()?;
+            finished_run(&snap, base, "generate_sync_diff")?;
+            finished_run(&snap, applied, "generate_sync_diff")?;
+            let now = self.config.clock.now();
+            let up = self.mint(&snap, now)?;
+            let del = self.config.ids.next_id(now);
+            if del == up || read_run(&snap, &del)?.is_some() {
+                return Err(Error::already_exists(format!(
+                    "id source returned existing sync id {del}"
+                )));
+            }
+            (now, up, del)
+        };
+        let runs: Vec<SyncRun> = [
+            (&up, SyncType::PartialUpserts),
+            (&del, SyncType::PartialDeletions),
+        ]
+        .into_iter()
+        .map(|(id, t)| SyncRun {
+            id: id.clone(),
+            sync_type: t,
+            parent: Some(base.clone()),
+            started_at: now,
+            ended_at: Some(now),
+            token: String::new(),
+        })
+        .collect();
+        let copied = (|| -> Result<()> {
+            for kind in RecordKind::ALL {
+                let pk = primary_kind(kind);
+                // Upserts: records of `applied` absent from `base` or different from it.
+                self.stream_pairs(pk, applied, base, up.as_str(), |ours, theirs| {
+                    theirs.is_none_or(|t| !same_content(ours, t))
+                })?;
+                // Deletions: records of `base` absent from `applied`.
+                self.stream_pairs(pk, base, applied, del.as_str(), |_, theirs| {
+                    theirs.is_none()
+                })?;
+            }
+            // The runs go last: until they exist, neither sync is visible.
+            let mut batch = WriteBatch::new();
+            for run in &runs {
+                put_run(&mut batch, run)?;
+            }
+            self.backend.write(&batch)
+        })();
+        if let Err(e) = copied {
+            let mut batch = WriteBatch::new();
+            runs.iter().for_each(|r| delete_sync(&mut batch, r));
+            let _ = self.backend.write(&batch);
+            return Err(e);
+        }
+        Ok((up, del))
+    }
+
+    /// Copies each record of `from` (primary kind `pk`) for which `keep(record, same key in
+    /// other)` holds into `target`, in chunks.
+    fn stream_pairs(
+        &self,
+        pk: KeyKind,
+        from: &SyncId,
+        other: &SyncId,
+        target: &str,
+        keep: impl Fn(&Record, Option<&Record>) -> bool,
+    ) -> Result<()> {
+        let prefix = KeyBuilder::new(pk).str(from.as_str()).finish();
+        let mut cursor: Option<Vec<u8>> = None;
+        loop {
+            let rows = chunk(&self.backend, &prefix, cursor.as_deref(), CHUNK)?;
+            let Some((last, _)) = rows.last() else {
+                return Ok(());
+            };
+            cursor = Some(last.clone());
+            let mut batch = WriteBatch::new();
+            {
+                let snap = self.backend.snapshot()?;
+                for (key, value) in &rows {
+                    let ours = envelope::decode_record(value)
+                        .map_err(|e| e.corruption(format!("record at key {}", hex(key))))?;
+                    let theirs = get_record(&snap, &rekey(pk, key, other.as_str())?)?;
+                    if keep(&ours, theirs.as_ref()) {
+                        copy_record(&mut batch, target, &ours, value);
+                    }
+                }
+            }
+            if !batch.is_empty() {
+                self.backend.write(&batch)?;
+            }
+        }
+    }
+
+    pub(super) fn export(
+        &self,
+        id: &SyncId,
+        sink: &mut dyn FnMut(RecordBatch) -> Result<()>,
+    ) -> Result<SyncRun> {
+        validate_sync_id(id)?;
+        let run = {
+            let snap = self.backend.snapshot()?;
+            finished_run(&snap, id, "export")?
+        };
+        for kind in RecordKind::ALL {
+            let prefix = KeyBuilder::new(primary_kind(kind))
+                .str(id.as_str())
+                .finish();
+            let mut cursor: Option<Vec<u8>> = None;
+            loop {
+                let rows = chunk(
+                    &self.backend,
+                    &prefix,
+                    cursor.as_deref(),
+                    crate::engine::EXPORT_CHUNK,
+                )?;
+                let Some((last, _)) = rows.last() else { break };
+                cursor = Some(last.clone());
+                let mut batch = RecordBatch::empty(kind);
+                for (key, value) in &rows {
+                    let r = envelope::decode_record(value)
+                        .map_err(|e| e.corruption(format!("record at key {}", hex(key))))?;
+                    batch.push(r).map_err(|e| {
+                        Error::corruption(format!("key {}: {}", hex(key), e.message))
+                    })?;
+                }
+                sink(batch)?;
+            }
+        }
+        Ok(run)
+    }
+
+    pub(super) fn import<'a>(&'a self, run: &SyncRun) -> Result<Box<dyn SyncImport + 'a>> {
+        validate_sync_id(&run.id)?;
+        if run.ended_at.is_none() {
+            return Err(Error::failed_precondition(format!(
+                "import: sync {} is not finished",
+                run.id
+            )));
+        }
+        let snap = self.backend.snapshot()?;
+        if read_run(&snap, &run.id)?.is_some() {
+            return Err(Error::already_exists(format!(
+                "import: sync {} exists",
+                run.id
+            )));
+        }
+        Ok(Box::new(KvImport {
+            store: self,
+            run: run.clone(),
+            dirty: false,
+            committed: false,
+        }))
+    }
+}
+
+/// Streams records into a sync that becomes visible (its run is written) only at commit;
+/// dropped uncommitted, it removes what it wrote.
+struct KvImport<'a, B: KvBackend> {
+    store: &'a KvStore<B>,
+    run: SyncRun,
+    dirty: bool,
+    committed: bool,
+}
+
+impl<B: KvBackend> SyncImport for KvImport<'_, B> {
+    fn write(&mut self, records: RecordBatch) -> Result<()> {
+        records.validate(self.store.config.max_asset_bytes)?;
+        let mut batch = WriteBatch::new();
+        {
+            let snap = self.store.backend.snapshot()?;
+            plan_batch(
+                &snap,
+                self.run.id.as_str(),
+                &records,
+                PutMode::Replace,
+                &mut batch,
+            )?;
+        }
+        self.dirty = true;
+        self.store.backend.write(&batch)
+    }
+
+    fn commit(mut self: Box<Self>) -> Result<()> {
+        let _writer = self.store.handle();
+        {
+            let snap = self.store.backend.snapshot()?;
+            if read_run(&snap, &self.run.id)?.is_some() {
+                self.dirty = false; // the data under this id is someone else's now
+                return Err(Error::already_exists(format!(
+                    "import: sync {} exists",
+                    self.run.id
+                )));
+            }
+        }
+        let mut batch = WriteBatch::new();
+        put_run(&mut batch, &self.run)?;
+        self.store.backend.write(&batch)?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl<B: KvBackend> Drop for KvImport<'_, B> {
+    fn drop(&mut self) {
+        if self.dirty && !self.committed {
+            let mut batch = WriteBatch::new();
+            delete_sync(&mut batch, &self.run);
+            let _ = self.store.backend.write(&batch);
+        }
+    }
+}

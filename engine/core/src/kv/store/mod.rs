@@ -1,0 +1,483 @@
+//! [`KvStore`]: records and secondary indexes as keys over any [`KvBackend`].
+//!
+//! - Writers are serialised by the handle lock; every write call is one atomic batch built
+//!   from a snapshot taken under that lock (dropped before the batch is written).
+//! - Reads copy the handle (current, viewed) and answer from one snapshot.
+//! - If-newer reads only the envelope header of the stored value.
+//! - Cleanup is range deletes per key kind; diff, export and import stream in chunks.
+
+mod maintenance;
+mod reads;
+mod writes;
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use super::backend::{KvBackend, KvSnapshot, WriteBatch};
+use crate::codec::envelope;
+use crate::codec::key::{decode_key, prefix_successor, KeyBuilder, KeyKind, OwnedPart};
+use crate::contract::Opener;
+use crate::engine::{EngineConfig, StorageEngine, SyncImport};
+use crate::error::{Error, Result};
+use crate::page::{Page, PageRequest};
+use crate::query::ListQuery;
+use crate::record::{PutMode, Record, RecordBatch, RecordKey};
+use crate::stats::Stats;
+use crate::sync_run::{validate_sync_id, SyncId, SyncRun, SyncType};
+use crate::RESUME_WINDOW_NANOS;
+
+/// The open handle's state (SPEC §2: it belongs to the handle, not to the data).
+#[derive(Clone, Debug, Default)]
+struct Handle {
+    current: Option<SyncId>,
+    viewed: Option<SyncId>,
+}
+
+/// The sync-store contract over a key-value backend.
+pub struct KvStore<B: KvBackend> {
+    backend: B,
+    config: EngineConfig,
+    handle: Mutex<Handle>,
+}
+
+/// Hex of a key, for error messages.
+pub(crate) fn hex(key: &[u8]) -> String {
+    key.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The smallest key after `key`.
+pub(crate) fn after(key: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(key.len() + 1);
+    k.extend_from_slice(key);
+    k.push(0);
+    k
+}
+
+fn run_key(id: &SyncId) -> Vec<u8> {
+    KeyBuilder::new(KeyKind::SyncRun).str(id.as_str()).finish()
+}
+
+fn run_start_key(run: &SyncRun) -> Vec<u8> {
+    KeyBuilder::new(KeyKind::SyncRunByStart)
+        .i64(run.started_at.0)
+        .str(run.id.as_str())
+        .finish()
+}
+
+/// Reads and decodes one stored record.
+pub(crate) fn get_record(snap: &dyn KvSnapshot, key: &[u8]) -> Result<Option<Record>> {
+    let mut out = None;
+    snap.get(key, &mut |v| {
+        out = Some(
+            envelope::decode_record(v)
+                .map_err(|e| e.corruption(format!("record at key {}", hex(key))))?,
+        );
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+fn read_run(snap: &dyn KvSnapshot, id: &SyncId) -> Result<Option<SyncRun>> {
+    let key = run_key(id);
+    let mut out = None;
+    snap.get(&key, &mut |v| {
+        let run =
+            envelope::decode_sync_run(v).map_err(|e| e.corruption(format!("sync run {id}")))?;
+        if &run.id != id {
+            return Err(Error::corruption(format!(
+                "sync run stored under {id} says it is {}",
+                run.id
+            )));
+        }
+        out = Some(run);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+fn all_runs(snap: &dyn KvSnapshot) -> Result<Vec<SyncRun>> {
+    let prefix = KeyBuilder::new(KeyKind::SyncRun).finish();
+    let end = prefix_successor(&prefix);
+    let mut runs = Vec::new();
+    snap.scan(&prefix, end.as_deref(), false, &mut |k, v| {
+        runs.push(
+            envelope::decode_sync_run(v)
+                .map_err(|e| e.corruption(format!("sync run at key {}", hex(k))))?,
+        );
+        Ok(true)
+    })?;
+    Ok(runs)
+}
+
+fn put_run(batch: &mut WriteBatch, run: &SyncRun) -> Result<()> {
+    let value = envelope::encode_sync_run(run)
+        .map_err(|e| Error::invalid_argument(format!("sync run {}: {e}", run.id)))?;
+    batch.put(run_key(&run.id), value);
+    batch.put(run_start_key(run), Vec::new());
+    Ok(())
+}
+
+fn not_found(id: &SyncId) -> Error {
+    Error::not_found(format!("no sync {id}"))
+}
+
+/// Decodes a stored key of `kind`, or reports corruption.
+pub(crate) fn key_parts(key: &[u8], kind: KeyKind) -> Result<Vec<OwnedPart>> {
+    let d = decode_key(key).map_err(|e| e.corruption(format!("key {}", hex(key))))?;
+    if d.kind != kind {
+        return Err(Error::corruption(format!(
+            "key {} is a {}, expected {}",
+            hex(key),
+            d.kind.name(),
+            kind.name()
+        )));
+    }
+    Ok(d.parts)
+}
+
+impl<B: KvBackend> KvStore<B> {
+    /// Opens the contract over `backend`.
+    pub fn new(backend: B, config: EngineConfig) -> Self {
+        KvStore {
+            backend,
+            config,
+            handle: Mutex::new(Handle::default()),
+        }
+    }
+
+    /// The backend underneath.
+    pub fn backend(&self) -> &B {
+        &self.backend
+    }
+
+    fn handle(&self) -> MutexGuard<'_, Handle> {
+        // Handle updates are single assignments; a panic cannot leave it half-written.
+        self.handle.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Which sync a read sees (SPEC §2), answered from `snap`.
+    fn resolve(
+        &self,
+        snap: &dyn KvSnapshot,
+        named: Option<&SyncId>,
+        handle: &Handle,
+    ) -> Result<Option<SyncId>> {
+        if let Some(id) = named {
+            validate_sync_id(id)?;
+            return match read_run(snap, id)? {
+                Some(_) => Ok(Some(id.clone())),
+                None => Err(not_found(id)),
+            };
+        }
+        if let Some(id) = handle.current.as_ref().or(handle.viewed.as_ref()) {
+            return Ok(Some(id.clone()));
+        }
+        Ok(all_runs(snap)?
+            .into_iter()
+            .filter(|r| r.sync_type == SyncType::Full)
+            .filter_map(|r| r.ended_at.map(|e| (e, r.id)))
+            .max()
+            .map(|(_, id)| id))
+    }
+
+    /// Mints a new sync id, refusing one that already exists.
+    fn mint(&self, snap: &dyn KvSnapshot, now: crate::Timestamp) -> Result<SyncId> {
+        let id = self.config.ids.next_id(now);
+        if read_run(snap, &id)?.is_some() {
+            return Err(Error::already_exists(format!(
+                "id source returned existing sync id {id}"
+            )));
+        }
+        Ok(id)
+    }
+
+    /// Creates an unfinished sync and makes it current (the handle lock is held by the caller).
+    fn create_sync(
+        &self,
+        handle: &mut Handle,
+        sync_type: SyncType,
+        parent: Option<SyncId>,
+    ) -> Result<SyncId> {
+        let now = self.config.clock.now();
+        let id = {
+            let snap = self.backend.snapshot()?;
+            self.mint(&snap, now)?
+        };
+        let run = SyncRun {
+            id: id.clone(),
+            sync_type,
+            parent,
+            started_at: now,
+            ended_at: None,
+            token: String::new(),
+        };
+        let mut batch = WriteBatch::new();
+        put_run(&mut batch, &run)?;
+        self.backend.write(&batch)?;
+        handle.current = Some(id.clone());
+        Ok(id)
+    }
+
+    /// Rewrites the current sync's run with `f` applied.
+    fn update_current(
+        &self,
+        handle: &Handle,
+        call: &str,
+        f: impl FnOnce(&mut SyncRun),
+    ) -> Result<()> {
+        let id = handle
+            .current
+            .clone()
+            .ok_or_else(|| Error::failed_precondition(format!("{call}: no current sync")))?;
+        let mut run = {
+            let snap = self.backend.snapshot()?;
+            read_run(&snap, &id)?
+                .ok_or_else(|| Error::corruption(format!("{call}: current sync {id} vanished")))?
+        };
+        f(&mut run);
+        let mut batch = WriteBatch::new();
+        put_run(&mut batch, &run)?;
+        self.backend.write(&batch)
+    }
+
+    fn current_id(handle: &Handle, call: &str) -> Result<SyncId> {
+        handle
+            .current
+            .clone()
+            .ok_or_else(|| Error::failed_precondition(format!("{call}: no current sync")))
+    }
+}
+
+impl<B: KvBackend> StorageEngine for KvStore<B> {
+    fn name(&self) -> &str {
+        self.backend.name()
+    }
+
+    fn start_sync(&self) -> Result<(SyncId, bool)> {
+        let mut handle = self.handle();
+        if let Some(id) = &handle.current {
+            return Ok((id.clone(), false));
+        }
+        let now = self.config.clock.now();
+        let window_start = now.saturating_sub_nanos(RESUME_WINDOW_NANOS);
+        let resumable = {
+            let snap = self.backend.snapshot()?;
+            all_runs(&snap)?
+                .into_iter()
+                .filter(|r| r.ended_at.is_none() && r.started_at >= window_start)
+                .map(|r| (r.started_at, r.id))
+                .max()
+        };
+        if let Some((_, id)) = resumable {
+            handle.current = Some(id.clone());
+            return Ok((id, false));
+        }
+        self.create_sync(&mut handle, SyncType::Full, None)
+            .map(|id| (id, true))
+    }
+
+    fn start_new_sync(&self, sync_type: SyncType, parent: Option<&SyncId>) -> Result<SyncId> {
+        if let Some(p) = parent {
+            validate_sync_id(p)?;
+            if !sync_type.allows_parent() {
+                return Err(Error::invalid_argument(format!(
+                    "a {} sync takes no parent",
+                    sync_type.name()
+                )));
+            }
+        }
+        let mut handle = self.handle();
+        if let Some(id) = handle.current.clone() {
+            let snap = self.backend.snapshot()?;
+            let run = read_run(&snap, &id)?
+                .ok_or_else(|| Error::corruption(format!("current sync {id} vanished")))?;
+            return if run.sync_type == sync_type {
+                Ok(id)
+            } else {
+                Err(Error::failed_precondition(format!(
+                    "sync {id} of type {} is current; cannot start a {} sync",
+                    run.sync_type.name(),
+                    sync_type.name()
+                )))
+            };
+        }
+        if let Some(p) = parent {
+            let snap = self.backend.snapshot()?;
+            if read_run(&snap, p)?.is_none() {
+                return Err(not_found(p).context("parent"));
+            }
+        }
+        self.create_sync(&mut handle, sync_type, parent.cloned())
+    }
+
+    fn set_current_sync(&self, id: &SyncId) -> Result<()> {
+        validate_sync_id(id)?;
+        let mut handle = self.handle();
+        let run = {
+            let snap = self.backend.snapshot()?;
+            read_run(&snap, id)?.ok_or_else(|| not_found(id))?
+        };
+        if run.ended_at.is_some() {
+            return Err(Error::failed_precondition(format!("sync {id} is finished")));
+        }
+        handle.current = Some(id.clone());
+        Ok(())
+    }
+
+    fn current_sync_token(&self) -> Result<String> {
+        let handle = self.handle();
+        let id = Self::current_id(&handle, "current_sync_token")?;
+        let snap = self.backend.snapshot()?;
+        Ok(read_run(&snap, &id)?
+            .ok_or_else(|| Error::corruption(format!("current sync {id} vanished")))?
+            .token)
+    }
+
+    fn checkpoint_sync(&self, token: &str) -> Result<()> {
+        let handle = self.handle();
+        self.update_current(&handle, "checkpoint_sync", |r| r.token = token.to_string())
+    }
+
+    fn end_sync(&self) -> Result<()> {
+        let mut handle = self.handle();
+        let now = self.config.clock.now();
+        self.update_current(&handle, "end_sync", |r| r.ended_at = Some(now))?;
+        handle.current = None;
+        Ok(())
+    }
+
+    fn view_sync(&self, id: Option<&SyncId>) -> Result<()> {
+        let Some(id) = id else {
+            self.handle().viewed = None;
+            return Ok(());
+        };
+        validate_sync_id(id)?;
+        let mut handle = self.handle();
+        if let Some(cur) = &handle.current {
+            return Err(Error::failed_precondition(format!(
+                "view_sync: sync {cur} is current"
+            )));
+        }
+        let run = {
+            let snap = self.backend.snapshot()?;
+            read_run(&snap, id)?.ok_or_else(|| not_found(id))?
+        };
+        if run.ended_at.is_none() {
+            return Err(Error::failed_precondition(format!(
+                "view_sync: sync {id} is not finished"
+            )));
+        }
+        handle.viewed = Some(id.clone());
+        Ok(())
+    }
+
+    fn get_sync_run(&self, id: &SyncId) -> Result<Option<SyncRun>> {
+        validate_sync_id(id)?;
+        let snap = self.backend.snapshot()?;
+        read_run(&snap, id)
+    }
+
+    fn list_sync_runs(&self, page: &PageRequest) -> Result<Page<SyncRun>> {
+        self.list_runs(page)
+    }
+
+    fn put(&self, batch: &RecordBatch, mode: PutMode) -> Result<()> {
+        batch.validate(self.config.max_asset_bytes)?;
+        let handle = self.handle();
+        let sync = Self::current_id(&handle, "put")?;
+        self.write_records(&sync, batch, mode)
+    }
+
+    fn delete_grant(&self, id: &str) -> Result<bool> {
+        crate::validate_id("grant.id", id)?;
+        let handle = self.handle();
+        let sync = Self::current_id(&handle, "delete_grant")?;
+        self.remove_grant(&sync, id)
+    }
+
+    fn get(&self, sync: Option<&SyncId>, key: &RecordKey) -> Result<Option<Record>> {
+        key.validate()?;
+        let handle = self.handle().clone();
+        let snap = self.backend.snapshot()?;
+        let Some(sync) = self.resolve(&snap, sync, &handle)? else {
+            return Ok(None);
+        };
+        let pk = super::layout::primary_key_of(sync.as_str(), key);
+        match get_record(&snap, &pk)? {
+            Some(r) if r.kind() != key.kind() => Err(Error::corruption(format!(
+                "key {} holds a {} record",
+                hex(&pk),
+                r.kind().name()
+            ))),
+            other => Ok(other),
+        }
+    }
+
+    fn list(
+        &self,
+        sync: Option<&SyncId>,
+        query: &ListQuery,
+        page: &PageRequest,
+    ) -> Result<Page<Record>> {
+        query.validate()?;
+        let handle = self.handle().clone();
+        let snap = self.backend.snapshot()?;
+        let resolved = self.resolve(&snap, sync, &handle)?;
+        reads::list(&snap, resolved.as_ref(), query, page)
+    }
+
+    fn stats(&self, sync: Option<&SyncId>) -> Result<Stats> {
+        let handle = self.handle().clone();
+        let snap = self.backend.snapshot()?;
+        match self.resolve(&snap, sync, &handle)? {
+            Some(s) => reads::stats(&snap, &s),
+            None => Ok(Stats::default()),
+        }
+    }
+
+    fn cleanup(&self, keep: usize) -> Result<Vec<SyncId>> {
+        self.cleanup_syncs(keep)
+    }
+
+    fn generate_sync_diff(&self, base: &SyncId, applied: &SyncId) -> Result<(SyncId, SyncId)> {
+        self.diff(base, applied)
+    }
+
+    fn export_sync(
+        &self,
+        id: &SyncId,
+        sink: &mut dyn FnMut(RecordBatch) -> Result<()>,
+    ) -> Result<SyncRun> {
+        self.export(id, sink)
+    }
+
+    fn begin_import<'a>(&'a self, run: &SyncRun) -> Result<Box<dyn SyncImport + 'a>> {
+        self.import(run)
+    }
+
+    fn flush(&self) -> Result<()> {
+        self.backend.flush()
+    }
+}
+
+/// Opens `KvStore`s over a backend type: the `Opener` of every key-value engine.
+pub struct KvOpener<B> {
+    name: &'static str,
+    open: fn(&Path) -> Result<B>,
+}
+
+impl<B: KvBackend> KvOpener<B> {
+    /// `open` opens (or creates) the backend's files inside the given directory.
+    pub fn new(name: &'static str, open: fn(&Path) -> Result<B>) -> Self {
+        KvOpener { name, open }
+    }
+}
+
+impl<B: KvBackend> Opener for KvOpener<B> {
+    fn name(&self) -> &str {
+        self.name
+    }
+    fn open(&self, dir: &Path, config: EngineConfig) -> Result<Box<dyn StorageEngine>> {
+        Ok(Box::new(KvStore::new((self.open)(dir)?, config)))
+    }
+}
