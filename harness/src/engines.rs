@@ -16,16 +16,44 @@ pub struct EngineInfo {
 
 /// Every engine, the oracle first.
 pub fn all() -> Vec<EngineInfo> {
-    vec![EngineInfo {
-        name: "memory",
-        backend: concat!(
-            "syncproof-memory ",
-            env!("CARGO_PKG_VERSION"),
-            " (BTreeMap, the oracle)"
-        ),
-        durability: "none: data lives as long as the process",
-        opener: || Box::new(syncproof_memory::MemoryOpener::default()),
-    }]
+    const KV_FLUSH: &str = "flush: commits are atomic, fsynced by flush() and on close";
+    vec![
+        EngineInfo {
+            name: "memory",
+            backend: concat!(
+                "syncproof-memory ",
+                env!("CARGO_PKG_VERSION"),
+                " (BTreeMap, the oracle)"
+            ),
+            durability: "none: data lives as long as the process",
+            opener: || Box::new(syncproof_memory::MemoryOpener::default()),
+        },
+        EngineInfo {
+            name: "sled",
+            backend: syncproof_sled::UPSTREAM,
+            durability: KV_FLUSH,
+            opener: || Box::new(syncproof_sled::opener()),
+        },
+        EngineInfo {
+            name: "mdbx",
+            backend: syncproof_mdbx::UPSTREAM,
+            durability: "flush: SafeNoSync commits, mdbx_env_sync on flush() and on close",
+            opener: || Box::new(syncproof_mdbx::opener()),
+        },
+        EngineInfo {
+            name: "redb",
+            backend: syncproof_redb::UPSTREAM,
+            durability:
+                "flush: Durability::None commits, an Immediate commit on flush() and on close",
+            opener: || Box::new(syncproof_redb::opener()),
+        },
+        EngineInfo {
+            name: "fjall",
+            backend: syncproof_fjall::UPSTREAM,
+            durability: "flush: PersistMode::Buffer commits, SyncAll on flush() and on close",
+            opener: || Box::new(syncproof_fjall::opener()),
+        },
+    ]
 }
 
 /// Looks engines up by comma-separated names, in the order given, each once; `None` or
@@ -69,7 +97,7 @@ mod tests {
         let s = select(Some("memory, memory")).unwrap();
         assert_eq!(s.iter().map(|e| e.name).collect::<Vec<_>>(), ["memory"]);
         match select(Some("nope")) {
-            Err(e) => assert!(e.contains("known engines: memory"), "{e}"),
+            Err(e) => assert!(e.contains("known engines: memory, sled"), "{e}"),
             Ok(_) => panic!("unknown engine accepted"),
         }
         assert!(select(Some(",")).is_err_and(|e| e.contains("no engine")));

@@ -140,6 +140,8 @@ impl State<'_> {
     ) -> Result<SyncId> {
         let now = config.clock.now();
         let id = config.ids.next_id(now);
+        validate_sync_id(&id)
+            .map_err(|e| e.context("the id source returned an invalid sync id"))?;
         if self.syncs.contains_key(&id) {
             return Err(Error::already_exists(format!(
                 "id source returned existing sync id {id}"
@@ -576,6 +578,10 @@ impl StorageEngine for MemoryEngine {
         let now = self.config.clock.now();
         let up_id = self.config.ids.next_id(now);
         let del_id = self.config.ids.next_id(now);
+        for id in [&up_id, &del_id] {
+            validate_sync_id(id)
+                .map_err(|e| e.context("the id source returned an invalid sync id"))?;
+        }
         for id in [&up_id, &del_id] {
             if st.syncs.contains_key(id) || up_id == del_id {
                 return Err(Error::already_exists(format!(

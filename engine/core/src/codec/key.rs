@@ -46,7 +46,7 @@ macro_rules! key_kinds {
                 match self { $( KeyKind::$name => $label, )* }
             }
             /// The part types of a full key of this kind.
-            pub fn schema(self) -> &'static [PartType] {
+            pub const fn schema(self) -> &'static [PartType] {
                 match self { $( KeyKind::$name => &[$($part),*], )* }
             }
         }
@@ -82,6 +82,33 @@ key_kinds! {
     GrantByPrincipal = 0x25, "grant_by_principal", [S, S, S, S];
     /// `[sync, resource_type, grant]` (the entitlement's resource type).
     GrantByResourceType = 0x26, "grant_by_resource_type", [S, S, S];
+}
+
+/// Longest encoded key any kind can have: every string part a [`crate::MAX_ID_LEN`]-byte id
+/// of `\0` bytes (each escaped to two bytes) plus its terminator. Backends with a key-size
+/// limit (libmdbx's depends on its page size) size themselves from this.
+pub const MAX_KEY_LEN: usize = max_key_len();
+
+const fn max_key_len() -> usize {
+    let mut best = 0;
+    let mut i = 0;
+    while i < KeyKind::ALL.len() {
+        let schema = KeyKind::ALL[i].schema();
+        let mut len = 2; // version and kind
+        let mut j = 0;
+        while j < schema.len() {
+            len += match schema[j] {
+                PartType::Str => 2 * crate::id::MAX_ID_LEN + 2,
+                PartType::I64 => 8,
+            };
+            j += 1;
+        }
+        if len > best {
+            best = len;
+        }
+        i += 1;
+    }
+    best
 }
 
 impl KeyKind {
@@ -310,6 +337,26 @@ mod tests {
             Err(CodecError::UnknownTag { .. })
         ));
         assert!(decode_key(&[]).is_err());
+    }
+
+    #[test]
+    fn max_key_len_is_reached_by_the_worst_key() {
+        let nul = "\0".repeat(crate::MAX_ID_LEN);
+        let worst = KeyKind::ALL
+            .iter()
+            .map(|&k| {
+                let parts: Vec<Part> = k
+                    .schema()
+                    .iter()
+                    .map(|t| match t {
+                        PartType::Str => Part::Str(&nul),
+                        PartType::I64 => Part::I64(0),
+                    })
+                    .collect();
+                encode_key(k, &parts).unwrap().len()
+            })
+            .max();
+        assert_eq!(worst, Some(MAX_KEY_LEN));
     }
 
     #[test]

@@ -66,6 +66,9 @@ impl WriteBatch {
     }
 }
 
+/// What a scan calls for each entry; returning `false` stops the scan.
+pub type ScanVisitor<'v> = &'v mut dyn FnMut(&[u8], &[u8]) -> Result<bool>;
+
 /// A consistent view of the store: every read through one snapshot sees the same state.
 pub trait KvSnapshot {
     /// Calls `visit` with the value of `key` if present (borrowing the backend's bytes where
@@ -79,7 +82,7 @@ pub trait KvSnapshot {
         start: &[u8],
         end: Option<&[u8]>,
         reverse: bool,
-        visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool>,
+        visit: ScanVisitor<'_>,
     ) -> Result<()>;
 }
 

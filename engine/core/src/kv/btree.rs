@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 
-use super::backend::{Durability, KvBackend, KvSnapshot, WriteBatch};
+use super::backend::{Durability, KvBackend, KvSnapshot, ScanVisitor, WriteBatch};
 use crate::error::Result;
 
 /// The map; clones share it (so a "reopen" keeps the data).
@@ -47,7 +47,7 @@ impl KvSnapshot for BTreeSnapshot<'_> {
         start: &[u8],
         end: Option<&[u8]>,
         reverse: bool,
-        visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool>,
+        visit: ScanVisitor<'_>,
     ) -> Result<()> {
         if end.is_some_and(|e| e <= start) {
             return Ok(());

@@ -103,6 +103,42 @@ pub fn ids_length_limits(cx: &mut Cx) -> CheckResult {
         &RecordBatch::Resources(vec![res(&max, &max)]),
         PutMode::Replace,
     )?;
+    // The longest keys there are: 1024-byte ids of `\0` (escaped to two bytes each) in every
+    // part of the widest index keys.
+    let nul = "\0".repeat(MAX_ID_LEN);
+    let worst = grant(&nul, &nul, &nul, &nul, &nul, &nul);
+    e.put(&RecordBatch::Grants(vec![worst]), PutMode::Replace)?;
+    e.put(
+        &RecordBatch::Resources(vec![child(&nul, &nul, &nul, &nul)]),
+        PutMode::Replace,
+    )?;
+    e.put(
+        &RecordBatch::Entitlements(vec![ent(&nul, &nul, &nul)]),
+        PutMode::Replace,
+    )?;
+    let rid = ResourceId::new(&nul, &nul);
+    let by_ent = ListQuery::Grants(GrantFilter::Entitlement {
+        id: nul.clone(),
+        principal: Some(rid.clone()),
+    });
+    ensure_eq!(
+        keys(&list_all(e, None, &by_ent, 1)?),
+        vec![RecordKey::Grant(nul.clone())],
+        "grant with the longest index keys"
+    );
+    let by_parent = ListQuery::Resources(ResourceFilter {
+        resource_type: Some(nul.clone()),
+        parent: Some(rid.clone()),
+    });
+    ensure_eq!(
+        keys(&list_all(e, None, &by_parent, 1)?),
+        vec![RecordKey::Resource(rid)],
+        "resource with the longest index key"
+    );
+    ensure!(
+        e.delete_grant(&nul)?,
+        "delete of the grant with the longest keys"
+    );
     ensure!(
         e.get(None, &RecordKey::ResourceType(max.clone()))?
             .is_some(),

@@ -118,7 +118,7 @@ impl<B: KvBackend> KvStore<B> {
             .filter(|r| r.sync_type == SyncType::Full && r.ended_at.is_some())
             .collect();
         fulls.sort_by(|a, b| (b.ended_at, &b.id).cmp(&(a.ended_at, &a.id)));
-        let oldest_kept_start = fulls.iter().take(keep).last().map(|r| r.started_at);
+        let oldest_kept_start = fulls[..keep.min(fulls.len())].last().map(|r| r.started_at);
         let spared = |r: &SyncRun| {
             handle.current.as_ref() == Some(&r.id) || handle.viewed.as_ref() == Some(&r.id)
         };
@@ -157,6 +157,8 @@ impl<B: KvBackend> KvStore<B> {
             let now = self.config.clock.now();
             let up = self.mint(&snap, now)?;
             let del = self.config.ids.next_id(now);
+            validate_sync_id(&del)
+                .map_err(|e| e.context("the id source returned an invalid sync id"))?;
             if del == up || read_run(&snap, &del)?.is_some() {
                 return Err(Error::already_exists(format!(
                     "id source returned existing sync id {del}"

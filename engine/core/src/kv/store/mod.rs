@@ -183,6 +183,8 @@ impl<B: KvBackend> KvStore<B> {
     /// Mints a new sync id, refusing one that already exists.
     fn mint(&self, snap: &dyn KvSnapshot, now: crate::Timestamp) -> Result<SyncId> {
         let id = self.config.ids.next_id(now);
+        validate_sync_id(&id)
+            .map_err(|e| e.context("the id source returned an invalid sync id"))?;
         if read_run(snap, &id)?.is_some() {
             return Err(Error::already_exists(format!(
                 "id source returned existing sync id {id}"

@@ -1,0 +1,218 @@
+//! `KvBackend` over libmdbx 0.9.
+//!
+//! Reads run in read-only transactions and borrow the page bytes (`Cow::Borrowed`, zero copy);
+//! the value envelope is readable at any alignment, so no copy is needed to decode either.
+//! One write transaction per batch. Durability: `Flush` opens with `SafeNoSync` (commits are
+//! atomic and crash-safe but not fsynced) and `flush()` forces a sync; `Commit` opens
+//! `Durable`. Only the unnamed main table is used, so `max_tables` stays unset.
+
+use std::borrow::Cow;
+use std::path::Path;
+
+use libmdbx::{
+    Database, DatabaseOptions, Mode, NoWriteMap, PageSize, ReadWriteOptions, SyncMode, Transaction,
+    WriteFlags, RO,
+};
+use syncproof_engine::codec::key::MAX_KEY_LEN;
+use syncproof_engine::kv::{Durability, KvBackend, KvOpener, KvSnapshot, ScanVisitor, WriteBatch};
+use syncproof_engine::{Error, Result};
+
+/// Version of the upstream crate, for reports.
+pub const UPSTREAM: &str = "libmdbx 0.9";
+
+/// The smallest page size whose key-size limit holds every key syncproof can encode
+/// ([`MAX_KEY_LEN`]). With the default 4 KiB pages libmdbx refuses keys over ~2 KB, and SPEC
+/// allows five 1024-byte id components in one index key.
+pub fn page_size() -> Result<usize> {
+    (12..=16)
+        .map(|shift| 1usize << shift)
+        .find(|&p| {
+            // SAFETY: a pure function of its arguments in libmdbx; no state, no pointers.
+            let max = unsafe { mdbx_sys::mdbx_limits_keysize_max(p as isize, 0) };
+            max >= 0 && max as usize >= MAX_KEY_LEN
+        })
+        .ok_or_else(|| {
+            Error::invalid_argument(format!(
+                "no libmdbx page size holds keys of {MAX_KEY_LEN} bytes"
+            ))
+        })
+}
+
+/// Largest database file: the memory map is reserved up to this size.
+const MAX_SIZE: isize = 1 << 40;
+
+/// A libmdbx environment used as one ordered byte map.
+pub struct MdbxBackend {
+    db: Database<NoWriteMap>,
+    durability: Durability,
+}
+
+fn err(e: libmdbx::Error) -> Error {
+    match e {
+        libmdbx::Error::Corrupted
+        | libmdbx::Error::Panic
+        | libmdbx::Error::Invalid
+        | libmdbx::Error::VersionMismatch => Error::corruption(format!("mdbx: {e}")),
+        _ => Error::io(format!("mdbx: {e}")),
+    }
+}
+
+impl MdbxBackend {
+    /// Opens (or creates) the environment in `dir/mdbx`.
+    pub fn open(dir: &Path, durability: Durability) -> Result<Self> {
+        let path = dir.join("mdbx");
+        std::fs::create_dir_all(&path)?;
+        let sync_mode = match durability {
+            Durability::Flush => SyncMode::SafeNoSync,
+            Durability::Commit => SyncMode::Durable,
+        };
+        let options = DatabaseOptions {
+            page_size: Some(PageSize::Set(page_size()?)),
+            mode: Mode::ReadWrite(ReadWriteOptions {
+                sync_mode,
+                max_size: Some(MAX_SIZE),
+                growth_step: Some(16 << 20),
+                ..ReadWriteOptions::default()
+            }),
+            ..DatabaseOptions::default()
+        };
+        let db = Database::open_with_options(&path, options).map_err(err)?;
+        Ok(MdbxBackend { db, durability })
+    }
+}
+
+/// The default: durable after `flush()`.
+pub fn open(dir: &Path) -> Result<MdbxBackend> {
+    MdbxBackend::open(dir, Durability::Flush)
+}
+
+/// Opens `KvStore`s over libmdbx.
+pub fn opener() -> KvOpener<MdbxBackend> {
+    KvOpener::new("mdbx", open)
+}
+
+/// A read-only transaction.
+pub struct MdbxSnapshot<'a> {
+    txn: Transaction<'a, RO, NoWriteMap>,
+}
+
+impl KvSnapshot for MdbxSnapshot<'_> {
+    fn get(&self, key: &[u8], visit: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<bool> {
+        let table = self.txn.open_table(None).map_err(err)?;
+        match self.txn.get::<Cow<'_, [u8]>>(&table, key).map_err(err)? {
+            Some(v) => visit(&v).map(|_| true),
+            None => Ok(false),
+        }
+    }
+
+    fn scan(
+        &self,
+        start: &[u8],
+        end: Option<&[u8]>,
+        reverse: bool,
+        visit: ScanVisitor<'_>,
+    ) -> Result<()> {
+        if end.is_some_and(|e| e <= start) {
+            return Ok(());
+        }
+        let table = self.txn.open_table(None).map_err(err)?;
+        let mut cursor = self.txn.cursor(&table).map_err(err)?;
+        type Kv<'t> = Option<(Cow<'t, [u8]>, Cow<'t, [u8]>)>;
+        if reverse {
+            // Position on the last key below `end`.
+            let mut item: Kv<'_> = match end {
+                Some(e) => match cursor.set_range::<Cow<[u8]>, Cow<[u8]>>(e).map_err(err)? {
+                    Some(_) => cursor.prev().map_err(err)?,
+                    None => cursor.last().map_err(err)?,
+                },
+                None => cursor.last().map_err(err)?,
+            };
+            while let Some((k, v)) = item {
+                if &*k < start || !visit(&k, &v)? {
+                    break;
+                }
+                item = cursor.prev().map_err(err)?;
+            }
+        } else {
+            let mut item: Kv<'_> = cursor.set_range(start).map_err(err)?;
+            while let Some((k, v)) = item {
+                if end.is_some_and(|e| &*k >= e) || !visit(&k, &v)? {
+                    break;
+                }
+                item = cursor.next().map_err(err)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl KvBackend for MdbxBackend {
+    type Snapshot<'a> = MdbxSnapshot<'a>;
+
+    fn name(&self) -> &'static str {
+        "mdbx"
+    }
+    fn durability(&self) -> Durability {
+        self.durability
+    }
+    fn snapshot(&self) -> Result<MdbxSnapshot<'_>> {
+        Ok(MdbxSnapshot {
+            txn: self.db.begin_ro_txn().map_err(err)?,
+        })
+    }
+    fn write(&self, batch: &WriteBatch) -> Result<()> {
+        let txn = self.db.begin_rw_txn().map_err(err)?;
+        let table = txn.open_table(None).map_err(err)?;
+        for (start, end) in batch.ranges() {
+            let mut doomed: Vec<Vec<u8>> = Vec::new();
+            {
+                let mut cursor = txn.cursor(&table).map_err(err)?;
+                let mut item: Option<(Vec<u8>, ())> = cursor.set_range(start).map_err(err)?;
+                while let Some((k, ())) = item {
+                    if k.as_slice() >= end.as_slice() {
+                        break;
+                    }
+                    doomed.push(k);
+                    item = cursor.next().map_err(err)?;
+                }
+            }
+            for k in doomed {
+                txn.del(&table, &k, None).map_err(err)?;
+            }
+        }
+        for (k, v) in batch.ops() {
+            match v {
+                Some(v) => txn.put(&table, k, v, WriteFlags::empty()).map_err(err)?,
+                None => {
+                    txn.del(&table, k, None).map_err(err)?;
+                }
+            }
+        }
+        txn.commit().map_err(err)?;
+        Ok(())
+    }
+    fn flush(&self) -> Result<()> {
+        self.db.sync(true).map(|_| ()).map_err(err)
+    }
+}
+
+impl Drop for MdbxBackend {
+    fn drop(&mut self) {
+        let _ = self.db.sync(true);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn page_size_fits_the_longest_key() {
+        let p = super::page_size().unwrap();
+        assert!(p.is_power_of_two() && p >= 4096, "{p}");
+        let max = unsafe { mdbx_sys::mdbx_limits_keysize_max(p as isize, 0) };
+        assert!(max as usize >= super::MAX_KEY_LEN);
+        eprintln!(
+            "mdbx page size {p}, max key {max}, longest key {}",
+            super::MAX_KEY_LEN
+        );
+    }
+}

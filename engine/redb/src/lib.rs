@@ -1,0 +1,177 @@
+//! `KvBackend` over redb 4.
+//!
+//! One table of `&[u8] → &[u8]`; snapshots are read transactions; one write transaction per
+//! batch, range deletes with `retain_in`. Durability: `Flush` commits with
+//! `Durability::None` (atomic, not persisted until a later durable commit) and `flush()`
+//! commits an empty transaction with `Durability::Immediate`; `Commit` makes every commit
+//! immediate.
+
+use std::ops::Bound;
+use std::path::Path;
+
+use redb::{ReadTransaction, ReadableDatabase, TableDefinition};
+use syncproof_engine::kv::{Durability, KvBackend, KvOpener, KvSnapshot, ScanVisitor, WriteBatch};
+use syncproof_engine::{Error, Result};
+
+/// Version of the upstream crate, for reports.
+pub const UPSTREAM: &str = "redb 4.5";
+
+const TABLE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("kv");
+
+/// A redb database used as one ordered byte map.
+pub struct RedbBackend {
+    db: redb::Database,
+    durability: Durability,
+}
+
+fn err(e: impl Into<redb::Error>) -> Error {
+    let e: redb::Error = e.into();
+    match e {
+        redb::Error::Corrupted(_)
+        | redb::Error::UpgradeRequired(_)
+        | redb::Error::ValueTooLarge(_) => Error::corruption(format!("redb: {e}")),
+        _ => Error::io(format!("redb: {e}")),
+    }
+}
+
+impl RedbBackend {
+    /// Opens (or creates) the database file `dir/redb`.
+    pub fn open(dir: &Path, durability: Durability) -> Result<Self> {
+        let db = redb::Database::create(dir.join("redb")).map_err(err)?;
+        let txn = db.begin_write().map_err(err)?;
+        txn.open_table(TABLE).map_err(err)?;
+        txn.commit().map_err(err)?;
+        Ok(RedbBackend { db, durability })
+    }
+
+    fn commit_durably(&self) -> Result<()> {
+        let mut txn = self.db.begin_write().map_err(err)?;
+        txn.set_durability(redb::Durability::Immediate)
+            .map_err(|e| Error::io(format!("redb: {e}")))?;
+        txn.commit().map_err(err)
+    }
+}
+
+/// The default: durable after `flush()`.
+pub fn open(dir: &Path) -> Result<RedbBackend> {
+    RedbBackend::open(dir, Durability::Flush)
+}
+
+/// Opens `KvStore`s over redb.
+pub fn opener() -> KvOpener<RedbBackend> {
+    KvOpener::new("redb", open)
+}
+
+/// One entry of a redb range iterator.
+type RangeItem<'a> = std::result::Result<
+    (
+        redb::AccessGuard<'a, &'static [u8]>,
+        redb::AccessGuard<'a, &'static [u8]>,
+    ),
+    redb::StorageError,
+>;
+
+/// A read transaction.
+pub struct RedbSnapshot {
+    txn: ReadTransaction,
+}
+
+impl KvSnapshot for RedbSnapshot {
+    fn get(&self, key: &[u8], visit: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<bool> {
+        let table = self.txn.open_table(TABLE).map_err(err)?;
+        match table.get(key).map_err(err)? {
+            Some(v) => visit(v.value()).map(|_| true),
+            None => Ok(false),
+        }
+    }
+
+    fn scan(
+        &self,
+        start: &[u8],
+        end: Option<&[u8]>,
+        reverse: bool,
+        visit: ScanVisitor<'_>,
+    ) -> Result<()> {
+        if end.is_some_and(|e| e <= start) {
+            return Ok(());
+        }
+        let table = self.txn.open_table(TABLE).map_err(err)?;
+        let upper = end.map_or(Bound::Unbounded, Bound::Excluded);
+        let range = table
+            .range::<&[u8]>((Bound::Included(start), upper))
+            .map_err(err)?;
+        let mut each = |item: RangeItem<'_>| -> Result<bool> {
+            let (k, v) = item.map_err(err)?;
+            visit(k.value(), v.value())
+        };
+        if reverse {
+            for item in range.rev() {
+                if !each(item)? {
+                    break;
+                }
+            }
+        } else {
+            for item in range {
+                if !each(item)? {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl KvBackend for RedbBackend {
+    type Snapshot<'a> = RedbSnapshot;
+
+    fn name(&self) -> &'static str {
+        "redb"
+    }
+    fn durability(&self) -> Durability {
+        self.durability
+    }
+    fn snapshot(&self) -> Result<RedbSnapshot> {
+        Ok(RedbSnapshot {
+            txn: self.db.begin_read().map_err(err)?,
+        })
+    }
+    fn write(&self, batch: &WriteBatch) -> Result<()> {
+        let mut txn = self.db.begin_write().map_err(err)?;
+        let durability = match self.durability {
+            Durability::Flush => redb::Durability::None,
+            Durability::Commit => redb::Durability::Immediate,
+        };
+        txn.set_durability(durability)
+            .map_err(|e| Error::io(format!("redb: {e}")))?;
+        {
+            let mut table = txn.open_table(TABLE).map_err(err)?;
+            for (start, end) in batch.ranges() {
+                if end > start {
+                    table
+                        .retain_in::<&[u8], _>(start.as_slice()..end.as_slice(), |_, _| false)
+                        .map_err(err)?;
+                }
+            }
+            for (k, v) in batch.ops() {
+                match v {
+                    Some(v) => {
+                        table.insert(k, v).map_err(err)?;
+                    }
+                    None => {
+                        table.remove(k).map_err(err)?;
+                    }
+                }
+            }
+        }
+        txn.commit().map_err(err)
+    }
+    fn flush(&self) -> Result<()> {
+        self.commit_durably()
+    }
+}
+
+impl Drop for RedbBackend {
+    fn drop(&mut self) {
+        let _ = self.commit_durably();
+    }
+}

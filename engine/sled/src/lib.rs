@@ -1,0 +1,150 @@
+//! `KvBackend` over sled 0.34.7: the legacy engine and migration source.
+//!
+//! sled has no multi-read snapshots, so consistency across the reads of one call comes from a
+//! reader-writer lock: snapshots hold it shared, batches exclusively. Batches use
+//! `apply_batch` (atomic); range deletes are expanded to point deletes inside the batch.
+//! Durability: sled flushes in the background every 500 ms; `flush()` (and drop) flush
+//! explicitly, and `Durability::Commit` flushes after every batch.
+
+use std::ops::Bound;
+use std::path::Path;
+use std::sync::{RwLock, RwLockReadGuard};
+
+use syncproof_engine::kv::{Durability, KvBackend, KvOpener, KvSnapshot, ScanVisitor, WriteBatch};
+use syncproof_engine::{Error, Result};
+
+/// Version of the upstream crate, for reports.
+pub const UPSTREAM: &str = "sled 0.34.7";
+
+/// A sled database used as an ordered byte map (its default tree).
+pub struct SledBackend {
+    db: sled::Db,
+    lock: RwLock<()>,
+    durability: Durability,
+}
+
+fn err(e: sled::Error) -> Error {
+    match e {
+        sled::Error::Corruption { .. } => Error::corruption(format!("sled: {e}")),
+        _ => Error::io(format!("sled: {e}")),
+    }
+}
+
+impl SledBackend {
+    /// Opens (or creates) the database in `dir/sled`.
+    pub fn open(dir: &Path, durability: Durability) -> Result<Self> {
+        let db = sled::Config::new()
+            .path(dir.join("sled"))
+            .open()
+            .map_err(err)?;
+        Ok(SledBackend {
+            db,
+            lock: RwLock::new(()),
+            durability,
+        })
+    }
+}
+
+/// The default: durable after `flush()`.
+pub fn open(dir: &Path) -> Result<SledBackend> {
+    SledBackend::open(dir, Durability::Flush)
+}
+
+/// Opens `KvStore`s over sled.
+pub fn opener() -> KvOpener<SledBackend> {
+    KvOpener::new("sled", open)
+}
+
+/// A read view: the shared side of the backend's lock.
+pub struct SledSnapshot<'a> {
+    db: &'a sled::Db,
+    _guard: RwLockReadGuard<'a, ()>,
+}
+
+impl KvSnapshot for SledSnapshot<'_> {
+    fn get(&self, key: &[u8], visit: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<bool> {
+        match self.db.get(key).map_err(err)? {
+            Some(v) => visit(&v).map(|_| true),
+            None => Ok(false),
+        }
+    }
+
+    fn scan(
+        &self,
+        start: &[u8],
+        end: Option<&[u8]>,
+        reverse: bool,
+        visit: ScanVisitor<'_>,
+    ) -> Result<()> {
+        if end.is_some_and(|e| e <= start) {
+            return Ok(());
+        }
+        let upper = end.map_or(Bound::Unbounded, Bound::Excluded);
+        let iter = self.db.range::<&[u8], _>((Bound::Included(start), upper));
+        let mut each = |item: sled::Result<(sled::IVec, sled::IVec)>| -> Result<bool> {
+            let (k, v) = item.map_err(err)?;
+            visit(&k, &v)
+        };
+        if reverse {
+            for item in iter.rev() {
+                if !each(item)? {
+                    break;
+                }
+            }
+        } else {
+            for item in iter {
+                if !each(item)? {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl KvBackend for SledBackend {
+    type Snapshot<'a> = SledSnapshot<'a>;
+
+    fn name(&self) -> &'static str {
+        "sled"
+    }
+    fn durability(&self) -> Durability {
+        self.durability
+    }
+    fn snapshot(&self) -> Result<SledSnapshot<'_>> {
+        let guard = self.lock.read().unwrap_or_else(|e| e.into_inner());
+        Ok(SledSnapshot {
+            db: &self.db,
+            _guard: guard,
+        })
+    }
+    fn write(&self, batch: &WriteBatch) -> Result<()> {
+        let _guard = self.lock.write().unwrap_or_else(|e| e.into_inner());
+        let mut b = sled::Batch::default();
+        for (start, end) in batch.ranges() {
+            for item in self.db.range::<&[u8], _>(start.as_slice()..end.as_slice()) {
+                b.remove(item.map_err(err)?.0);
+            }
+        }
+        for (k, v) in batch.ops() {
+            match v {
+                Some(v) => b.insert(k, v),
+                None => b.remove(k),
+            }
+        }
+        self.db.apply_batch(b).map_err(err)?;
+        if self.durability == Durability::Commit {
+            self.db.flush().map_err(err)?;
+        }
+        Ok(())
+    }
+    fn flush(&self) -> Result<()> {
+        self.db.flush().map(|_| ()).map_err(err)
+    }
+}
+
+impl Drop for SledBackend {
+    fn drop(&mut self) {
+        let _ = self.db.flush();
+    }
+}
