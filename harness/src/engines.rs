@@ -7,7 +7,7 @@ pub struct EngineInfo {
     /// Short name used on the command line (`--engines memory,sqlite`).
     pub name: &'static str,
     /// The crate (and upstream version) the engine is built on.
-    pub backend: &'static str,
+    pub backend: String,
     /// The durability setting the engine is opened with, in words.
     pub durability: &'static str,
     /// Makes an opener for this engine.
@@ -24,32 +24,40 @@ pub fn all() -> Vec<EngineInfo> {
                 "syncproof-memory ",
                 env!("CARGO_PKG_VERSION"),
                 " (BTreeMap, the oracle)"
-            ),
+            )
+            .into(),
             durability: "none: data lives as long as the process",
             opener: || Box::new(syncproof_memory::MemoryOpener::default()),
         },
         EngineInfo {
+            name: "sqlite",
+            backend: syncproof_sqlite::upstream(),
+            durability:
+                "flush: WAL with synchronous=NORMAL, wal_checkpoint(FULL) on flush() and on close",
+            opener: || Box::new(syncproof_sqlite::SqliteOpener::default()),
+        },
+        EngineInfo {
             name: "sled",
-            backend: syncproof_sled::UPSTREAM,
+            backend: syncproof_sled::UPSTREAM.into(),
             durability: KV_FLUSH,
             opener: || Box::new(syncproof_sled::opener()),
         },
         EngineInfo {
             name: "mdbx",
-            backend: syncproof_mdbx::UPSTREAM,
+            backend: syncproof_mdbx::UPSTREAM.into(),
             durability: "flush: SafeNoSync commits, mdbx_env_sync on flush() and on close",
             opener: || Box::new(syncproof_mdbx::opener()),
         },
         EngineInfo {
             name: "redb",
-            backend: syncproof_redb::UPSTREAM,
+            backend: syncproof_redb::UPSTREAM.into(),
             durability:
                 "flush: Durability::None commits, an Immediate commit on flush() and on close",
             opener: || Box::new(syncproof_redb::opener()),
         },
         EngineInfo {
             name: "fjall",
-            backend: syncproof_fjall::UPSTREAM,
+            backend: syncproof_fjall::UPSTREAM.into(),
             durability: "flush: PersistMode::Buffer commits, SyncAll on flush() and on close",
             opener: || Box::new(syncproof_fjall::opener()),
         },
@@ -97,7 +105,7 @@ mod tests {
         let s = select(Some("memory, memory")).unwrap();
         assert_eq!(s.iter().map(|e| e.name).collect::<Vec<_>>(), ["memory"]);
         match select(Some("nope")) {
-            Err(e) => assert!(e.contains("known engines: memory, sled"), "{e}"),
+            Err(e) => assert!(e.contains("known engines: memory, sqlite, sled"), "{e}"),
             Ok(_) => panic!("unknown engine accepted"),
         }
         assert!(select(Some(",")).is_err_and(|e| e.contains("no engine")));
