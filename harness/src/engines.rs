@@ -1,6 +1,7 @@
 //! The registry of engines syncproof knows: the one place that lists them.
 
 use syncproof_engine::contract::Opener;
+use syncproof_engine::kv::DynBackend;
 
 /// What the CLI, the tests and the reports need to know about one engine.
 pub struct EngineInfo {
@@ -12,7 +13,15 @@ pub struct EngineInfo {
     pub durability: &'static str,
     /// Makes an opener for this engine.
     pub opener: fn() -> Box<dyn Opener>,
+    /// For key-value engines: opens the raw backend in a directory (the KV level).
+    pub kv: Option<KvOpen>,
 }
+
+/// An engine's opener with the label it is reported under.
+pub type NamedOpener = (String, Box<dyn Opener>);
+
+/// Opens a raw key-value backend in a directory.
+pub type KvOpen = fn(&std::path::Path) -> syncproof_engine::Result<Box<dyn DynBackend>>;
 
 /// Every engine, the oracle first.
 pub fn all() -> Vec<EngineInfo> {
@@ -28,6 +37,7 @@ pub fn all() -> Vec<EngineInfo> {
             .into(),
             durability: "none: data lives as long as the process",
             opener: || Box::new(syncproof_memory::MemoryOpener::default()),
+            kv: None,
         },
         EngineInfo {
             name: "sqlite",
@@ -35,18 +45,21 @@ pub fn all() -> Vec<EngineInfo> {
             durability:
                 "flush: WAL with synchronous=NORMAL, wal_checkpoint(FULL) on flush() and on close",
             opener: || Box::new(syncproof_sqlite::SqliteOpener::default()),
+            kv: None,
         },
         EngineInfo {
             name: "sled",
             backend: syncproof_sled::UPSTREAM.into(),
             durability: KV_FLUSH,
             opener: || Box::new(syncproof_sled::opener()),
+            kv: Some(|dir| Ok(Box::new(syncproof_sled::open(dir)?))),
         },
         EngineInfo {
             name: "mdbx",
             backend: syncproof_mdbx::UPSTREAM.into(),
             durability: "flush: SafeNoSync commits, mdbx_env_sync on flush() and on close",
             opener: || Box::new(syncproof_mdbx::opener()),
+            kv: Some(|dir| Ok(Box::new(syncproof_mdbx::open(dir)?))),
         },
         EngineInfo {
             name: "redb",
@@ -54,12 +67,14 @@ pub fn all() -> Vec<EngineInfo> {
             durability:
                 "flush: Durability::None commits, an Immediate commit on flush() and on close",
             opener: || Box::new(syncproof_redb::opener()),
+            kv: Some(|dir| Ok(Box::new(syncproof_redb::open(dir)?))),
         },
         EngineInfo {
             name: "fjall",
             backend: syncproof_fjall::UPSTREAM.into(),
             durability: "flush: PersistMode::Buffer commits, SyncAll on flush() and on close",
             opener: || Box::new(syncproof_fjall::opener()),
+            kv: Some(|dir| Ok(Box::new(syncproof_fjall::open(dir)?))),
         },
     ]
 }

@@ -124,6 +124,12 @@ bugs! {
     ReopenLosesLastBatch => ["flush_then_reopen_is_durable"];
     /// Batches are written in two halves, visible in between.
     TornBatches => ["concurrent_reads_see_whole_batches"];
+    /// Resuming a token skips the first record after it (an off-by-one at page boundaries).
+    SkipAtPageBoundary => ["tokens_resume_strictly_after", "lists_in_byte_order"];
+    /// Overwriting a grant leaves its old principal's index entry behind.
+    StaleIndexAfterOverwrite => ["put_replaces_everything"];
+    /// Diff deletions are never written.
+    DiffMissesDeletions => ["diff_contents"];
 }
 
 impl Bug {
@@ -142,6 +148,7 @@ struct DirState {
 
 /// Opens engines of `inner` with `bug` injected.
 pub struct FaultyOpener {
+    label: String,
     inner: Box<dyn Opener>,
     bug: Option<Bug>,
     dirs: Mutex<HashMap<PathBuf, Arc<Mutex<DirState>>>>,
@@ -161,6 +168,10 @@ impl FaultyOpener {
 
     fn with(inner: Box<dyn Opener>, bug: Option<Bug>) -> Self {
         FaultyOpener {
+            label: match bug {
+                Some(b) => format!("{}+{}", inner.name(), b.name()),
+                None => format!("{}+wrapper", inner.name()),
+            },
             inner,
             bug,
             dirs: Mutex::default(),
@@ -184,7 +195,7 @@ impl Clock for SkewedClock {
 
 impl Opener for FaultyOpener {
     fn name(&self) -> &str {
-        self.inner.name()
+        &self.label
     }
 
     fn open(&self, dir: &Path, mut config: EngineConfig) -> Result<Box<dyn StorageEngine>> {
@@ -234,6 +245,10 @@ struct Local {
     token_last: HashMap<PageToken, Record>,
     /// Upserts sync → its base (for `DiffAdditionsOnly`).
     diffs: HashMap<SyncId, SyncId>,
+    /// Deletions syncs (for `DiffMissesDeletions`).
+    deletion_syncs: HashSet<SyncId>,
+    /// Every principal each grant id ever had in a sync (for `StaleIndexAfterOverwrite`).
+    principals: HashMap<(SyncId, String), Vec<ResourceId>>,
 }
 
 /// An engine with one bug injected.
@@ -482,8 +497,8 @@ impl Faulty {
         Ok(Page { items, next_token })
     }
 
-    /// The latest finished full sync with ties going to the smaller id (the bug).
-    fn wrong_latest(&self) -> Result<Option<SyncId>> {
+    /// The latest finished full sync; with `smaller_wins`, ties go to the smaller id (a bug).
+    fn latest(&self, smaller_wins: bool) -> Result<Option<SyncId>> {
         let mut runs = Vec::new();
         let mut req = PageRequest::first(MAX_PAGE_SIZE);
         loop {
@@ -497,7 +512,14 @@ impl Faulty {
         Ok(runs
             .into_iter()
             .filter(|r| r.sync_type == SyncType::Full && r.ended_at.is_some())
-            .max_by(|a, b| a.ended_at.cmp(&b.ended_at).then_with(|| b.id.cmp(&a.id)))
+            .max_by(|a, b| {
+                let ids = if smaller_wins {
+                    b.id.cmp(&a.id)
+                } else {
+                    a.id.cmp(&b.id)
+                };
+                a.ended_at.cmp(&b.ended_at).then(ids)
+            })
             .map(|r| r.id))
     }
 
@@ -508,7 +530,7 @@ impl Faulty {
             && !self.has_current()
             && lock(&self.local).viewed.is_none()
         {
-            return self.wrong_latest();
+            return self.latest(true);
         }
         Ok(sync.cloned())
     }
@@ -739,6 +761,18 @@ impl StorageEngine for Faulty {
             }
             _ => {}
         }
+        if self.bug == Some(Bug::StaleIndexAfterOverwrite) {
+            if let (RecordBatch::Grants(v), Some(cur)) = (&batch, lock(&self.dir).current.clone()) {
+                let mut local = lock(&self.local);
+                for g in v {
+                    local
+                        .principals
+                        .entry((cur.clone(), g.id.clone()))
+                        .or_default()
+                        .push(g.principal.clone());
+                }
+            }
+        }
         let r = self.inner.put(&batch, mode);
         match self.bug {
             Some(Bug::WriteWithoutCurrentOk) => {
@@ -843,6 +877,43 @@ impl StorageEngine for Faulty {
             {
                 panic!("faulty engine: token too long");
             }
+            Some(Bug::StaleIndexAfterOverwrite) => {
+                if let ListQuery::Grants(GrantFilter::Principal(p)) = query {
+                    // The sync this read sees: named, else current, else viewed, else latest.
+                    let in_sync = match sync {
+                        Some(s) => Some(s.clone()),
+                        None => {
+                            let handle = lock(&self.dir)
+                                .current
+                                .clone()
+                                .or_else(|| lock(&self.local).viewed.clone());
+                            match handle {
+                                Some(s) => Some(s),
+                                None => self.latest(false)?,
+                            }
+                        }
+                    };
+                    let history = lock(&self.local).principals.clone();
+                    let p = p.clone();
+                    return self.list_here(
+                        sync,
+                        &unfiltered(query),
+                        page,
+                        &|r| match r {
+                            Record::Grant(g) => {
+                                g.principal == p
+                                    || in_sync.as_ref().is_some_and(|s| {
+                                        history
+                                            .get(&(s.clone(), g.id.clone()))
+                                            .is_some_and(|ps| ps.contains(&p))
+                                    })
+                            }
+                            _ => false,
+                        },
+                        &|_| {},
+                    );
+                }
+            }
             _ => {}
         }
         let mut result = self.inner.list(sync, query, page);
@@ -860,6 +931,10 @@ impl StorageEngine for Faulty {
         ) && unfiltered(query) != *query;
         if self.bug == Some(Bug::NoTokenOnFilteredLists) && filtered {
             p.next_token = None;
+        }
+        if self.bug == Some(Bug::SkipAtPageBoundary) && page.token.is_some() && !p.items.is_empty()
+        {
+            p.items.remove(0);
         }
         if self.bug == Some(Bug::InclusiveTokens) {
             let mut local = lock(&self.local);
@@ -910,6 +985,7 @@ impl StorageEngine for Faulty {
         }
         let (up, del) = r?;
         lock(&self.local).diffs.insert(up.clone(), base.clone());
+        lock(&self.local).deletion_syncs.insert(del.clone());
         Ok(if self.bug == Some(Bug::DiffIdsSwapped) {
             (del, up)
         } else {
@@ -922,6 +998,11 @@ impl StorageEngine for Faulty {
         id: &SyncId,
         sink: &mut dyn FnMut(RecordBatch) -> Result<()>,
     ) -> Result<SyncRun> {
+        if self.bug == Some(Bug::DiffMissesDeletions)
+            && lock(&self.local).deletion_syncs.contains(id)
+        {
+            return self.inner.export_sync(id, &mut |_| Ok(()));
+        }
         let base = lock(&self.local).diffs.get(id).cloned();
         match (self.bug, base) {
             (Some(Bug::DiffAdditionsOnly), Some(base)) => {

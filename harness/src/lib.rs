@@ -4,5 +4,14 @@
 //! engine registry ([`engines`]), deliberately broken engines that prove the checkers catch
 //! bugs ([`faulty`]), and the `syncproof` command line.
 
+pub mod check;
 pub mod engines;
 pub mod faulty;
+pub mod generate;
+pub mod kv_level;
+pub mod ops;
+pub mod outcome;
+pub mod repro;
+pub mod runner;
+pub mod shrink;
+pub mod universe;

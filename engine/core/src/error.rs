@@ -3,7 +3,9 @@
 use std::fmt;
 
 /// The error kinds the harness compares; messages are free text and never compared.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum ErrorKind {
     InvalidArgument,
     NotFound,

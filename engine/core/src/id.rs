@@ -33,6 +33,8 @@ pub fn validate_id(what: &str, id: &str) -> Result<()> {
     rkyv::Archive,
     rkyv::Serialize,
     rkyv::Deserialize,
+    serde::Serialize,
+    serde::Deserialize,
 )]
 pub struct ResourceId {
     pub resource_type: String,

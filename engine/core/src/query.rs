@@ -6,20 +6,20 @@ use crate::id::{validate_id, ResourceId};
 use crate::record::RecordKind;
 
 /// Filter of the resource list: by type, by exact parent, or both.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ResourceFilter {
     pub resource_type: Option<String>,
     pub parent: Option<ResourceId>,
 }
 
 /// Filter of the entitlement list: by the resource the entitlement is on.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct EntitlementFilter {
     pub resource: Option<ResourceId>,
 }
 
 /// Filter of the grant list: at most one criterion (plus principal with entitlement).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum GrantFilter {
     #[default]
     All,
@@ -36,7 +36,7 @@ pub enum GrantFilter {
 }
 
 /// One list call's question.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ListQuery {
     ResourceTypes,
     Resources(ResourceFilter),

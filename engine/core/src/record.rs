@@ -9,7 +9,17 @@ use crate::time::Timestamp;
 pub const DEFAULT_MAX_ASSET_BYTES: usize = 64 << 20;
 
 /// A kind of resource (`user`, `group`, …).
-#[derive(Clone, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct ResourceType {
     pub id: String,
     pub display_name: String,
@@ -20,7 +30,17 @@ pub struct ResourceType {
 }
 
 /// A resource, keyed by `(resource_type, resource)`, optionally under a parent resource.
-#[derive(Clone, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct Resource {
     pub id: ResourceId,
     pub parent: Option<ResourceId>,
@@ -31,7 +51,17 @@ pub struct Resource {
 }
 
 /// Something that can be granted on a resource.
-#[derive(Clone, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct Entitlement {
     pub id: String,
     pub resource: ResourceId,
@@ -48,7 +78,17 @@ pub struct Entitlement {
 
 /// The entitlement a grant refers to: its id and the resource it is on.
 #[derive(
-    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
+    serde::Deserialize,
 )]
 pub struct EntitlementRef {
     pub id: String,
@@ -56,7 +96,17 @@ pub struct EntitlementRef {
 }
 
 /// A principal holding an entitlement.
-#[derive(Clone, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct Grant {
     pub id: String,
     pub entitlement: EntitlementRef,
@@ -68,7 +118,17 @@ pub struct Grant {
 }
 
 /// An opaque blob (icons, exports) with a content type.
-#[derive(Clone, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct Asset {
     pub id: String,
     pub content_type: String,
@@ -78,7 +138,9 @@ pub struct Asset {
 }
 
 /// The record kinds, in the order stats and reports list them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum RecordKind {
     ResourceType,
     Resource,
@@ -254,7 +316,7 @@ impl RecordType for Asset {
 }
 
 /// Any one record.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Record {
     ResourceType(ResourceType),
     Resource(Resource),
@@ -329,7 +391,9 @@ impl RecordRef<'_> {
 }
 
 /// The primary key of any one record, as used by point gets.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum RecordKey {
     ResourceType(String),
     Resource(ResourceId),
@@ -361,7 +425,7 @@ impl RecordKey {
 }
 
 /// A batch of records of one kind: the unit of one atomic `put` call.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum RecordBatch {
     ResourceTypes(Vec<ResourceType>),
     Resources(Vec<Resource>),
@@ -452,7 +516,7 @@ impl RecordBatch {
 }
 
 /// How a `put` treats an existing record under the same key (SPEC §3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum PutMode {
     /// Insert or replace.
     Replace,

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 /// Counts of each record kind in one sync, resources also per resource type.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Stats {
     pub resource_types: u64,
     pub resources: u64,

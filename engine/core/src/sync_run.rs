@@ -16,6 +16,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
     rkyv::Archive,
     rkyv::Serialize,
     rkyv::Deserialize,
+    serde::Serialize,
+    serde::Deserialize,
 )]
 pub struct SyncId(pub String);
 
@@ -47,6 +49,8 @@ impl std::fmt::Display for SyncId {
     rkyv::Archive,
     rkyv::Serialize,
     rkyv::Deserialize,
+    serde::Serialize,
+    serde::Deserialize,
 )]
 pub enum SyncType {
     Full,
@@ -88,7 +92,17 @@ impl SyncType {
 }
 
 /// One sync run.
-#[derive(Clone, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct SyncRun {
     pub id: SyncId,
     pub sync_type: SyncType,

@@ -17,6 +17,8 @@ use std::sync::Arc;
     rkyv::Archive,
     rkyv::Serialize,
     rkyv::Deserialize,
+    serde::Serialize,
+    serde::Deserialize,
 )]
 #[rkyv(derive(Debug))]
 pub struct Timestamp(pub i64);

@@ -16,6 +16,9 @@ use syncproof_engine::{Error, Result};
 /// Version of the upstream crate, for reports.
 pub const UPSTREAM: &str = "sled 0.34.7";
 
+/// How long [`SledBackend::open`] waits for a lock a closed handle still holds.
+pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A sled database used as an ordered byte map (its default tree).
 pub struct SledBackend {
     db: sled::Db,
@@ -32,16 +35,34 @@ fn err(e: sled::Error) -> Error {
 
 impl SledBackend {
     /// Opens (or creates) the database in `dir/sled`.
+    ///
+    /// Upstream quirk: after a `Db` is dropped, sled's background threads can keep its file
+    /// lock for a while, so an immediate reopen in the same process fails with "could not
+    /// acquire lock" (sled's own test build blocks on the lock for this reason). Opening
+    /// retries on that error alone, with backoff, for up to [`LOCK_WAIT`].
     pub fn open(dir: &Path, durability: Durability) -> Result<Self> {
-        let db = sled::Config::new()
-            .path(dir.join("sled"))
-            .open()
-            .map_err(err)?;
-        Ok(SledBackend {
-            db,
-            lock: RwLock::new(()),
-            durability,
-        })
+        let config = sled::Config::new().path(dir.join("sled"));
+        let start = std::time::Instant::now();
+        let mut pause = std::time::Duration::from_millis(1);
+        loop {
+            match config.open() {
+                Ok(db) => {
+                    return Ok(SledBackend {
+                        db,
+                        lock: RwLock::new(()),
+                        durability,
+                    })
+                }
+                Err(e)
+                    if e.to_string().contains("could not acquire lock")
+                        && start.elapsed() < LOCK_WAIT =>
+                {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(std::time::Duration::from_millis(50));
+                }
+                Err(e) => return Err(err(e)),
+            }
+        }
     }
 }
 

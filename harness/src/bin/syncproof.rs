@@ -1,11 +1,16 @@
 //! `syncproof`: prove sync-store engines correct and measure them.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::Duration;
 
-use clap::{Parser, Subcommand};
-use syncproof_engine::contract::{run_check, CHECKS};
-use syncproof_harness::engines;
+use clap::{Parser, Subcommand, ValueEnum};
+use syncproof_engine::contract::Opener;
+use syncproof_harness::check::{self, Harness, Options, Progress, Shard};
+use syncproof_harness::faulty::{Bug, FaultyOpener};
+use syncproof_harness::repro::Repro;
+use syncproof_harness::runner::run_case_with;
+use syncproof_harness::{engines, kv_level};
 
 #[derive(Parser)]
 #[command(
@@ -18,21 +23,116 @@ struct Cli {
     command: Command,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Level {
+    /// The StorageEngine contract: generated sync sequences against the oracle.
+    Api,
+    /// The KvBackend level: KV op sequences against a BTreeMap.
+    Kv,
+}
+
 #[derive(Subcommand)]
 enum Command {
-    /// Run the conformance gate over engines (exit 0 clean, 1 disagreement, 2 usage error).
+    /// The CI gate: contract checks, then generated sequences on every engine against the
+    /// oracle. Exit 0 clean, 1 disagreement, 2 usage error.
     Check {
-        /// Comma-separated engine names, or `all`.
+        /// Comma-separated engine names, or `all` (see `syncproof engines`).
         #[arg(long, default_value = "all")]
         engines: String,
+        /// Number of generated sequences (scaled by --shard).
+        #[arg(long, default_value_t = check::DEFAULT_CASES)]
+        cases: u64,
+        /// Seed of the run; the same seed and commit reproduce it. Default: from the clock.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Longest sequence.
+        #[arg(long, default_value_t = check::DEFAULT_MAX_OPS)]
+        max_ops: usize,
+        /// Stop starting new sequences after this long (e.g. 90s, 5m, 1h).
+        #[arg(long, value_parser = parse_duration)]
+        time: Option<Duration>,
+        /// Run only shard k of n (cases i with i % n == k-1), e.g. 2/4.
+        #[arg(long, value_parser = Shard::parse)]
+        shard: Option<Shard>,
+        /// Write a JUnit XML report here.
+        #[arg(long)]
+        junit: Option<PathBuf>,
+        /// Write the full report as JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Where repro files of disagreements go.
+        #[arg(long, default_value = "syncproof-repros")]
+        repro_dir: PathBuf,
+        /// Parent directory of the engines' temp dirs.
+        #[arg(long)]
+        tmp: Option<PathBuf>,
+        /// Skip the contract checks.
+        #[arg(long)]
+        no_contract: bool,
+        /// No progress bar or progress lines.
+        #[arg(long)]
+        quiet: bool,
+        /// Which level to check.
+        #[arg(long, value_enum, default_value = "api")]
+        level: Level,
+        /// Wrap every engine with a deliberately injected bug (see `syncproof bugs`), to
+        /// see what a failure looks like or to test a CI setup.
+        #[arg(long)]
+        inject: Option<String>,
+    },
+    /// List the bug classes `--inject` can wrap an engine with.
+    Bugs,
+    /// Re-run a repro file, printing every op with each engine's outcome side by side.
+    Replay {
+        file: PathBuf,
+        /// Engines to replay on (default: the ones in the file).
+        #[arg(long)]
+        engines: Option<String>,
+        /// Also print the regression test to paste.
+        #[arg(long)]
+        print_test: bool,
     },
     /// List the engines with their backend crate and durability setting.
     Engines,
 }
 
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let (num, unit) = s.trim().split_at(
+        s.trim()
+            .find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(s.trim().len()),
+    );
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration like 90s, 5m or 1h"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "ms" => n / 1000.0,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(format!("{s:?}: unknown unit {unit:?} (use ms, s, m or h)")),
+    };
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn usage(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("syncproof: {msg}");
+    ExitCode::from(2)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Bugs => {
+            for b in Bug::ALL {
+                println!(
+                    "{:<30} caught by contract checks: {}",
+                    b.name(),
+                    b.caught_by().join(", ")
+                );
+            }
+            ExitCode::SUCCESS
+        }
         Command::Engines => {
             for e in engines::all() {
                 println!(
@@ -42,48 +142,177 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Command::Check { engines } => match engines::select(Some(&engines)) {
-            Err(e) => {
-                eprintln!("syncproof check: {e}");
-                ExitCode::from(2)
+        Command::Check {
+            engines,
+            cases,
+            seed,
+            max_ops,
+            time,
+            shard,
+            junit,
+            json,
+            repro_dir,
+            tmp,
+            no_contract,
+            quiet,
+            level,
+            inject,
+        } => {
+            let bug = match inject.as_deref().map(|n| Bug::from_name(n).ok_or(n)) {
+                None => None,
+                Some(Ok(b)) => Some(b),
+                Some(Err(n)) => {
+                    return usage(format!("unknown bug {n:?}; `syncproof bugs` lists them"))
+                }
+            };
+            let selected = match engines::select(Some(&engines)) {
+                Ok(s) => s,
+                Err(e) => return usage(e),
+            };
+            if max_ops == 0 {
+                return usage("--max-ops must be at least 1");
             }
-            Ok(selected) => check(&selected),
-        },
-    }
-}
-
-fn check(selected: &[engines::EngineInfo]) -> ExitCode {
-    let mut failed = 0;
-    for info in selected {
-        let opener = (info.opener)();
-        let start = Instant::now();
-        let mut bad = Vec::new();
-        for c in CHECKS {
-            if let Err(f) = run_check(opener.as_ref(), c) {
-                bad.push((c, f));
+            let seed = seed.unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_nanos() as u64)
+                    .unwrap_or(1)
+                    % 1_000_000_007
+            });
+            let options = Options {
+                cases,
+                seed,
+                max_ops,
+                time_budget: time,
+                shard: shard.unwrap_or(Shard { index: 0, count: 1 }),
+                tmp,
+                repro_dir,
+                contract: !no_contract,
+                inject: bug.map(|b| b.name().to_string()),
+                progress: if quiet {
+                    Progress::None
+                } else {
+                    Progress::Auto
+                },
+            };
+            if level == Level::Kv {
+                let report = kv_level::check(&options);
+                print!("{}", report.summary());
+                return if report.passed() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                };
+            }
+            // The memory engine is the oracle; it takes part in every sequence as the reference.
+            let mut harness = Harness::new().options(options);
+            let mut any = false;
+            let wrap = |o: Box<dyn Opener>| -> Box<dyn Opener> {
+                match bug {
+                    Some(b) => Box::new(FaultyOpener::new(o, b)),
+                    None => o,
+                }
+            };
+            for e in selected.iter().filter(|e| e.name != "memory") {
+                harness = harness.engine(e.name, wrap((e.opener)()));
+                any = true;
+            }
+            if !any {
+                harness = harness.engine(
+                    "memory",
+                    wrap(Box::<syncproof_memory::MemoryOpener>::default()),
+                );
+            }
+            eprintln!("syncproof check: seed {seed}, {cases} sequences of at most {max_ops} ops, engines: {}", selected.iter().map(|e| e.name).collect::<Vec<_>>().join(", "));
+            let report = harness.run();
+            print!("{}", report.summary());
+            if let Some(path) = junit {
+                if let Err(e) = std::fs::write(&path, report.junit()) {
+                    eprintln!("syncproof: {}: {e}", path.display());
+                }
+            }
+            if let Some(path) = json {
+                let text = serde_json::to_string_pretty(&report)
+                    .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+                if let Err(e) = std::fs::write(&path, text) {
+                    eprintln!("syncproof: {}: {e}", path.display());
+                }
+            }
+            if report.passed() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
             }
         }
-        println!(
-            "{:<8} contract: {}/{} SPEC checks passed in {:.2?}",
-            info.name,
-            CHECKS.len() - bad.len(),
-            CHECKS.len(),
-            start.elapsed()
-        );
-        for (c, f) in &bad {
+        Command::Replay {
+            file,
+            engines: names,
+            print_test,
+        } => {
+            let repro = match Repro::load(&file) {
+                Ok(r) => r,
+                Err(e) => return usage(e),
+            };
+            let names = names.unwrap_or_else(|| repro.engines.join(","));
+            let selected = match engines::select(Some(&names)) {
+                Ok(s) => s,
+                Err(e) => {
+                    return usage(format!(
+                        "{e} (the repro names engines {:?}; pick others with --engines)",
+                        repro.engines
+                    ))
+                }
+            };
+            let openers = match repro.openers(&selected) {
+                Ok(o) => o,
+                Err(e) => return usage(e),
+            };
+            let subjects: Vec<(String, &dyn Opener)> = openers
+                .iter()
+                .map(|(l, o)| (l.clone(), o.as_ref()))
+                .collect();
+            let oracle = syncproof_memory::MemoryOpener::default();
+            let run = match run_case_with(repro.seed, &repro.ops, &oracle, &subjects, None, true) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("syncproof replay: {e}");
+                    return ExitCode::from(1);
+                }
+            };
             println!(
-                "  FAILED {} ({} {}):\n    {}",
-                c.name,
-                c.section,
-                c.rule,
-                f.0.replace('\n', "\n    ")
+                "replaying {} ({} ops, seed {}) on {}",
+                file.display(),
+                repro.ops.len(),
+                repro.seed,
+                names
             );
+            for (i, (op, outcomes)) in run.trace.iter().enumerate() {
+                let expected = &outcomes[0].1;
+                let differs = outcomes.iter().any(|(_, o)| o != expected);
+                println!(
+                    "{} {i:>3}: {}",
+                    if differs { "✗" } else { " " },
+                    check::abbreviate(&format!("{op:?}"))
+                );
+                if differs {
+                    for (engine, o) in outcomes {
+                        println!("        {engine:<18} {}", o.summary());
+                    }
+                }
+            }
+            if print_test {
+                println!("\n{}", repro.regression_test());
+            }
+            match run.finding {
+                Some(f) => {
+                    println!("DISAGREEMENT at op {}", f.op_index);
+                    ExitCode::from(1)
+                }
+                None => {
+                    println!("all engines agree with the oracle");
+                    ExitCode::SUCCESS
+                }
+            }
         }
-        failed += bad.len();
-    }
-    if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
     }
 }

@@ -112,3 +112,60 @@ pub trait KvBackend: Send + Sync + 'static {
         Ok(())
     }
 }
+
+/// An object-safe view of any [`KvBackend`] (whose snapshot type makes it not object-safe),
+/// for tools that handle backends of several types at once.
+pub trait DynBackend: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn write(&self, batch: &WriteBatch) -> Result<()>;
+    /// The value of `key`, copied.
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>>;
+    /// At most `limit` entries of `[start, end)` in order (or reverse), copied, from one snapshot.
+    fn scan(
+        &self,
+        start: &[u8],
+        end: Option<&[u8]>,
+        reverse: bool,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
+    fn flush(&self) -> Result<()>;
+}
+
+impl<B: KvBackend> DynBackend for B {
+    fn name(&self) -> &'static str {
+        KvBackend::name(self)
+    }
+    fn write(&self, batch: &WriteBatch) -> Result<()> {
+        KvBackend::write(self, batch)
+    }
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let snap = self.snapshot()?;
+        let mut out = None;
+        snap.get(key, &mut |v| {
+            out = Some(v.to_vec());
+            Ok(())
+        })?;
+        Ok(out)
+    }
+    fn scan(
+        &self,
+        start: &[u8],
+        end: Option<&[u8]>,
+        reverse: bool,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let snap = self.snapshot()?;
+        let mut out = Vec::new();
+        if limit == 0 {
+            return Ok(out);
+        }
+        snap.scan(start, end, reverse, &mut |k, v| {
+            out.push((k.to_vec(), v.to_vec()));
+            Ok(out.len() < limit)
+        })?;
+        Ok(out)
+    }
+    fn flush(&self) -> Result<()> {
+        KvBackend::flush(self)
+    }
+}

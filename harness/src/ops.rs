@@ -1,0 +1,173 @@
+//! The op model: one variant per `StorageEngine` call, plus `Reopen`, `AdvanceClock`, and
+//! reads that page through a whole list. Sync and token references are symbolic, resolved
+//! at run time, so a sequence stays meaningful as it is shrunk.
+
+use serde::{Deserialize, Serialize};
+use syncproof_engine::{ListQuery, PutMode, RecordBatch, RecordKey, SyncId, SyncType};
+
+/// A reference to a sync, resolved against the syncs created so far in the run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SyncRef {
+    /// The n-th sync created (modulo how many exist; a missing id when none exist).
+    Nth(u8),
+    /// A well-formed id no engine will ever mint.
+    Missing,
+    /// An invalid id (empty).
+    Invalid,
+}
+
+/// The id nothing mints.
+pub const MISSING_SYNC: &str = "no-such-sync";
+
+impl SyncRef {
+    /// The sync id this reference means, given the syncs created so far.
+    pub fn resolve(&self, created: &[SyncId]) -> SyncId {
+        match self {
+            SyncRef::Nth(n) if !created.is_empty() => {
+                created[usize::from(*n) % created.len()].clone()
+            }
+            SyncRef::Nth(_) | SyncRef::Missing => SyncId::new(MISSING_SYNC),
+            SyncRef::Invalid => SyncId::new(""),
+        }
+    }
+}
+
+/// A page token for a resumed read: one an engine issued earlier, or a forged one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TokenRef {
+    /// The n-th token this engine issued so far (modulo; forged "" when none).
+    Issued(u16),
+    Forged(String),
+}
+
+/// One step of a sequence.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Op {
+    StartSync,
+    StartNewSync {
+        sync_type: SyncType,
+        parent: Option<SyncRef>,
+    },
+    SetCurrentSync(SyncRef),
+    CurrentSyncToken,
+    CheckpointSync(String),
+    EndSync,
+    ViewSync(Option<SyncRef>),
+    GetSyncRun(SyncRef),
+    /// Pages through the sync-run list to the end.
+    ListSyncRuns {
+        page_size: usize,
+    },
+    Put {
+        batch: RecordBatch,
+        mode: PutMode,
+    },
+    DeleteGrant(String),
+    Get {
+        sync: Option<SyncRef>,
+        key: RecordKey,
+    },
+    /// Pages through a list to the end with `page_size`, each engine with its own tokens.
+    List {
+        sync: Option<SyncRef>,
+        query: ListQuery,
+        page_size: usize,
+    },
+    /// Reads one page resuming from a token (possibly of another list, stale or forged).
+    ResumeList {
+        sync: Option<SyncRef>,
+        query: ListQuery,
+        page_size: usize,
+        token: TokenRef,
+    },
+    Stats {
+        sync: Option<SyncRef>,
+    },
+    Cleanup {
+        keep: usize,
+    },
+    Diff {
+        base: SyncRef,
+        applied: SyncRef,
+    },
+    /// Clones a sync into a fresh store of the same engine and reads the copy back.
+    CloneSync(SyncRef),
+    Flush,
+    Reopen,
+    AdvanceClock(i64),
+}
+
+/// Every op kind's name, for coverage tables.
+pub const OP_KINDS: &[&str] = &[
+    "start_sync",
+    "start_new_sync",
+    "set_current_sync",
+    "current_sync_token",
+    "checkpoint_sync",
+    "end_sync",
+    "view_sync",
+    "get_sync_run",
+    "list_sync_runs",
+    "put",
+    "put_if_newer",
+    "delete_grant",
+    "get",
+    "list",
+    "resume_list",
+    "stats",
+    "cleanup",
+    "diff",
+    "clone_sync",
+    "flush",
+    "reopen",
+    "advance_clock",
+];
+
+impl Op {
+    /// The op's kind, one of [`OP_KINDS`].
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Op::StartSync => "start_sync",
+            Op::StartNewSync { .. } => "start_new_sync",
+            Op::SetCurrentSync(_) => "set_current_sync",
+            Op::CurrentSyncToken => "current_sync_token",
+            Op::CheckpointSync(_) => "checkpoint_sync",
+            Op::EndSync => "end_sync",
+            Op::ViewSync(_) => "view_sync",
+            Op::GetSyncRun(_) => "get_sync_run",
+            Op::ListSyncRuns { .. } => "list_sync_runs",
+            Op::Put {
+                mode: PutMode::Replace,
+                ..
+            } => "put",
+            Op::Put {
+                mode: PutMode::IfNewer,
+                ..
+            } => "put_if_newer",
+            Op::DeleteGrant(_) => "delete_grant",
+            Op::Get { .. } => "get",
+            Op::List { .. } => "list",
+            Op::ResumeList { .. } => "resume_list",
+            Op::Stats { .. } => "stats",
+            Op::Cleanup { .. } => "cleanup",
+            Op::Diff { .. } => "diff",
+            Op::CloneSync(_) => "clone_sync",
+            Op::Flush => "flush",
+            Op::Reopen => "reopen",
+            Op::AdvanceClock(_) => "advance_clock",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sync_refs_resolve() {
+        let created = vec![SyncId::new("x"), SyncId::new("y")];
+        assert_eq!(SyncRef::Nth(3).resolve(&created), SyncId::new("y"));
+        assert_eq!(SyncRef::Nth(0).resolve(&[]), SyncId::new(MISSING_SYNC));
+        assert_eq!(SyncRef::Invalid.resolve(&created), SyncId::new(""));
+    }
+}

@@ -1,0 +1,109 @@
+//! Repro files: a shrunk failing sequence with what it needs to run again (`syncproof replay`),
+//! and the regression test to paste into an engine's test suite.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use syncproof_engine::contract::Opener;
+
+use crate::ops::Op;
+use crate::runner::Finding;
+
+/// Format version of repro files.
+pub const REPRO_VERSION: u32 = 1;
+
+/// A replayable failing sequence.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Repro {
+    pub version: u32,
+    /// Seed of the clock-and-id setup (and of the run that found it).
+    pub seed: u64,
+    /// Case index within that run.
+    pub case: u64,
+    /// Engines that disagreed with the oracle.
+    pub engines: Vec<String>,
+    /// The bug deliberately injected into them when this was found (`check --inject`).
+    #[serde(default)]
+    pub inject: Option<String>,
+    pub ops: Vec<Op>,
+    /// What was seen when it was written.
+    pub finding: Option<Finding>,
+}
+
+impl Repro {
+    pub fn to_ron(&self) -> String {
+        ron::ser::to_string_pretty(self, ron::ser::PrettyConfig::new().struct_names(false))
+            .unwrap_or_else(|e| format!("// could not serialise: {e}"))
+    }
+
+    pub fn from_ron(text: &str) -> Result<Self, String> {
+        let r: Repro = ron::from_str(text).map_err(|e| format!("not a repro file: {e}"))?;
+        if r.version != REPRO_VERSION {
+            return Err(format!(
+                "repro format version {} is not {REPRO_VERSION}",
+                r.version
+            ));
+        }
+        Ok(r)
+    }
+
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        Self::from_ron(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// Writes the repro into `dir` (created if needed); returns its path.
+    pub fn save(&self, dir: &Path) -> Result<PathBuf, String> {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let name = format!(
+            "repro-{}-seed{}-case{}.ron",
+            self.engines.join("+"),
+            self.seed,
+            self.case
+        );
+        let path = dir.join(name.replace(['/', ' ', '(', ')'], "_"));
+        std::fs::write(&path, self.to_ron()).map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(path)
+    }
+
+    /// Openers for `engines`, wrapped with the injected bug if the repro recorded one.
+    pub fn openers(
+        &self,
+        engines: &[crate::engines::EngineInfo],
+    ) -> Result<Vec<crate::engines::NamedOpener>, String> {
+        let bug = match &self.inject {
+            None => None,
+            Some(n) => Some(
+                crate::faulty::Bug::from_name(n)
+                    .ok_or_else(|| format!("the repro names unknown bug {n:?}"))?,
+            ),
+        };
+        Ok(engines
+            .iter()
+            .map(|e| {
+                let o = (e.opener)();
+                let o: Box<dyn Opener> = match bug {
+                    Some(b) => Box::new(crate::faulty::FaultyOpener::new(o, b)),
+                    None => o,
+                };
+                (e.name.to_string(), o)
+            })
+            .collect())
+    }
+
+    /// A `#[test]` that replays this sequence against the engines and fails while they
+    /// disagree with the oracle.
+    pub fn regression_test(&self) -> String {
+        let without_finding = Repro {
+            finding: None,
+            ..self.clone()
+        };
+        format!(
+            "#[test]\nfn syncproof_regression_seed{seed}_case{case}() {{\n    let repro = syncproof_harness::repro::Repro::from_ron(r##\"\n{ron}\n\"##).unwrap();\n    syncproof_harness::check::assert_replay_agrees(&repro, \"{engines}\");\n}}\n",
+            seed = self.seed,
+            case = self.case,
+            ron = without_finding.to_ron(),
+            engines = self.engines.join(","),
+        )
+    }
+}

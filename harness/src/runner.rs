@@ -1,0 +1,407 @@
+//! Runs one op sequence on the oracle and on every engine under test, each on a fresh store in
+//! a temp dir with the same deterministic clock and id source, comparing outcome by outcome
+//! and stopping at the first disagreement.
+
+use std::collections::BTreeMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use syncproof_engine::contract::Opener;
+use syncproof_engine::*;
+
+use crate::ops::{Op, TokenRef};
+use crate::outcome::{Outcome, Value};
+use crate::universe::T0;
+
+/// Longest list a paged read follows before calling it endless.
+const MAX_PAGES: usize = 100_000;
+
+/// One engine in a run: its store, handle, clock, id source and the tokens it issued.
+pub struct Subject<'o> {
+    pub label: String,
+    opener: &'o dyn Opener,
+    dir: tempfile::TempDir,
+    tmp: Option<PathBuf>,
+    engine: Option<Box<dyn StorageEngine>>,
+    clock: ManualClock,
+    ids: Arc<SeededIds>,
+    seed: u64,
+    tokens: Vec<PageToken>,
+    /// The store clones go to (kept across ops, so cloning a sync twice is `AlreadyExists`).
+    clone_target: Option<(tempfile::TempDir, Box<dyn StorageEngine>)>,
+}
+
+fn temp_dir(base: Option<&Path>) -> std::result::Result<tempfile::TempDir, String> {
+    match base {
+        Some(b) => tempfile::Builder::new().prefix("syncproof-").tempdir_in(b),
+        None => tempfile::Builder::new().prefix("syncproof-").tempdir(),
+    }
+    .map_err(|e| format!("temp dir: {e}"))
+}
+
+fn panic_text(p: Box<dyn std::any::Any + Send>) -> String {
+    p.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "non-string panic".into())
+}
+
+fn outcome<T>(r: Result<T>, f: impl FnOnce(T) -> Value) -> Outcome {
+    match r {
+        Ok(v) => Outcome::ok(f(v)),
+        Err(e) => e.into(),
+    }
+}
+
+fn export_all(e: &dyn StorageEngine, id: &SyncId) -> Result<Vec<Record>> {
+    let mut out = Vec::new();
+    e.export_sync(id, &mut |b| {
+        out.extend(b.to_records());
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+impl<'o> Subject<'o> {
+    /// A fresh store of `opener` in a new temp dir (under `tmp` if given).
+    pub fn new(
+        label: String,
+        opener: &'o dyn Opener,
+        seed: u64,
+        tmp: Option<&Path>,
+    ) -> std::result::Result<Self, String> {
+        let dir = temp_dir(tmp)?;
+        let mut s = Subject {
+            label,
+            opener,
+            dir,
+            tmp: tmp.map(Path::to_path_buf),
+            engine: None,
+            clock: ManualClock::new(T0),
+            ids: Arc::new(SeededIds::new(seed)),
+            seed,
+            tokens: Vec::new(),
+            clone_target: None,
+        };
+        s.engine = Some(
+            s.opener
+                .open(s.dir.path(), s.config())
+                .map_err(|e| format!("{}: open: {e}", s.label))?,
+        );
+        Ok(s)
+    }
+
+    fn config(&self) -> EngineConfig {
+        EngineConfig {
+            clock: Arc::new(self.clock.clone()),
+            ids: self.ids.clone(),
+            ..EngineConfig::default()
+        }
+    }
+
+    /// Applies `op`, catching panics. `created` are the sync ids created so far.
+    pub fn apply(&mut self, op: &Op, created: &[SyncId]) -> Outcome {
+        match catch_unwind(AssertUnwindSafe(|| self.apply_inner(op, created))) {
+            Ok(o) => o,
+            Err(p) => {
+                // The handle may be in any state after a panic; reopen before the next op.
+                self.engine = None;
+                Outcome::Panic(panic_text(p))
+            }
+        }
+    }
+
+    fn apply_inner(&mut self, op: &Op, created: &[SyncId]) -> Outcome {
+        let r = |s: &crate::ops::SyncRef| s.resolve(created);
+        let ro = |s: &Option<crate::ops::SyncRef>| s.as_ref().map(|s| s.resolve(created));
+        match op {
+            Op::Reopen => {
+                self.engine = None;
+                return match self.opener.open(self.dir.path(), self.config()) {
+                    Ok(e) => {
+                        self.engine = Some(e);
+                        Outcome::ok(Value::Unit)
+                    }
+                    Err(err) => err.into(),
+                };
+            }
+            Op::AdvanceClock(n) => {
+                self.clock.advance(*n);
+                return Outcome::ok(Value::Unit);
+            }
+            _ => {}
+        }
+        if self.engine.is_none() {
+            match self.opener.open(self.dir.path(), self.config()) {
+                Ok(e) => self.engine = Some(e),
+                Err(err) => return err.into(),
+            }
+        }
+        // Borrow the engine field alone, so `self.tokens` stays usable below.
+        let Some(e) = self.engine.as_deref() else {
+            return Outcome::Err(ErrorKind::Io, "engine is closed".into());
+        };
+        match op {
+            Op::StartSync => outcome(e.start_sync(), |(id, new)| Value::Started { id, new }),
+            Op::StartNewSync { sync_type, parent } => {
+                outcome(e.start_new_sync(*sync_type, ro(parent).as_ref()), Value::Id)
+            }
+            Op::SetCurrentSync(s) => outcome(e.set_current_sync(&r(s)), |_| Value::Unit),
+            Op::CurrentSyncToken => outcome(e.current_sync_token(), Value::Token),
+            Op::CheckpointSync(t) => outcome(e.checkpoint_sync(t), |_| Value::Unit),
+            Op::EndSync => outcome(e.end_sync(), |_| Value::Unit),
+            Op::ViewSync(s) => outcome(e.view_sync(ro(s).as_ref()), |_| Value::Unit),
+            Op::GetSyncRun(s) => outcome(e.get_sync_run(&r(s)), Value::Run),
+            Op::ListSyncRuns { page_size } => {
+                let mut pages = Vec::new();
+                let mut req = PageRequest::first(*page_size);
+                for _ in 0..MAX_PAGES {
+                    match e.list_sync_runs(&req) {
+                        Err(err) => {
+                            return Outcome::ok(Value::RunPages {
+                                pages,
+                                error: Some(err.kind),
+                            })
+                        }
+                        Ok(p) => {
+                            pages.push(p.items);
+                            match p.next_token {
+                                Some(t) => {
+                                    self.tokens.push(t.clone());
+                                    req = PageRequest::after(*page_size, t);
+                                }
+                                None => return Outcome::ok(Value::RunPages { pages, error: None }),
+                            }
+                        }
+                    }
+                }
+                Outcome::Panic(format!("sync-run list did not end after {MAX_PAGES} pages"))
+            }
+            Op::Put { batch, mode } => outcome(e.put(batch, *mode), |_| Value::Unit),
+            Op::DeleteGrant(id) => outcome(e.delete_grant(id), Value::Bool),
+            Op::Get { sync, key } => outcome(e.get(ro(sync).as_ref(), key), Value::Record),
+            Op::List {
+                sync,
+                query,
+                page_size,
+            } => {
+                let sync = ro(sync);
+                let mut pages = Vec::new();
+                let mut req = PageRequest::first(*page_size);
+                for _ in 0..MAX_PAGES {
+                    match e.list(sync.as_ref(), query, &req) {
+                        Err(err) => {
+                            return Outcome::ok(Value::Pages {
+                                pages,
+                                error: Some(err.kind),
+                            })
+                        }
+                        Ok(p) => {
+                            pages.push(p.items);
+                            match p.next_token {
+                                Some(t) => {
+                                    self.tokens.push(t.clone());
+                                    req = PageRequest::after(*page_size, t);
+                                }
+                                None => return Outcome::ok(Value::Pages { pages, error: None }),
+                            }
+                        }
+                    }
+                }
+                Outcome::Panic(format!("list did not end after {MAX_PAGES} pages"))
+            }
+            Op::ResumeList {
+                sync,
+                query,
+                page_size,
+                token,
+            } => {
+                let token = match token {
+                    TokenRef::Issued(n) if !self.tokens.is_empty() => {
+                        self.tokens[usize::from(*n) % self.tokens.len()].clone()
+                    }
+                    TokenRef::Issued(_) => PageToken(String::new()),
+                    TokenRef::Forged(s) => PageToken(s.clone()),
+                };
+                match e.list(
+                    ro(sync).as_ref(),
+                    query,
+                    &PageRequest::after(*page_size, token),
+                ) {
+                    Err(err) => err.into(),
+                    Ok(p) => {
+                        let more = p.next_token.is_some();
+                        if let Some(t) = p.next_token {
+                            self.tokens.push(t);
+                        }
+                        Outcome::ok(Value::Page {
+                            items: p.items,
+                            more,
+                        })
+                    }
+                }
+            }
+            Op::Stats { sync } => outcome(e.stats(ro(sync).as_ref()), Value::Stats),
+            Op::Cleanup { keep } => outcome(e.cleanup(*keep), Value::Ids),
+            Op::Diff { base, applied } => match e.generate_sync_diff(&r(base), &r(applied)) {
+                Err(err) => err.into(),
+                Ok((upserts, deletions)) => {
+                    let contents =
+                        export_all(e, &upserts).and_then(|u| Ok((u, export_all(e, &deletions)?)));
+                    outcome(contents, |(upserted, deleted)| Value::Diff {
+                        upserts,
+                        deletions,
+                        upserted,
+                        deleted,
+                    })
+                }
+            },
+            Op::CloneSync(s) => {
+                let id = r(s);
+                if self.clone_target.is_none() {
+                    let dir = match temp_dir(self.tmp.as_deref()) {
+                        Ok(d) => d,
+                        Err(m) => return Outcome::Panic(m),
+                    };
+                    let config = EngineConfig {
+                        clock: Arc::new(self.clock.clone()),
+                        ids: Arc::new(SeededIds::new(self.seed ^ 0xC10E)),
+                        ..EngineConfig::default()
+                    };
+                    match self.opener.open(dir.path(), config) {
+                        Ok(t) => self.clone_target = Some((dir, t)),
+                        Err(err) => return err.into(),
+                    }
+                }
+                let Some((_, t)) = &self.clone_target else {
+                    return Outcome::Err(ErrorKind::Io, "engine is closed".into());
+                };
+                match e.clone_sync(&id, t.as_ref()) {
+                    Err(err) => err.into(),
+                    Ok(()) => {
+                        let copy = t
+                            .get_sync_run(&id)
+                            .and_then(|run| Ok((run, export_all(t.as_ref(), &id)?)));
+                        outcome(copy, |(run, records)| Value::Cloned { run, records })
+                    }
+                }
+            }
+            Op::Flush => outcome(e.flush(), |_| Value::Unit),
+            Op::Reopen | Op::AdvanceClock(_) => unreachable!("handled above"),
+        }
+    }
+}
+
+/// Where the engines first disagreed.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Finding {
+    pub op_index: usize,
+    pub op: Op,
+    /// `(engine, outcome)`, the oracle first.
+    pub outcomes: Vec<(String, Outcome)>,
+}
+
+/// Latencies of one engine, by op kind, in nanoseconds.
+pub type Latencies = BTreeMap<&'static str, Vec<u64>>;
+
+/// Everything one case produced.
+#[derive(Debug, Default)]
+pub struct CaseRun {
+    pub finding: Option<Finding>,
+    pub ops_run: usize,
+    /// Per engine under test (same order as given): latencies by op kind.
+    pub latencies: Vec<Latencies>,
+    pub op_kinds: BTreeMap<&'static str, u64>,
+    pub error_kinds: BTreeMap<ErrorKind, u64>,
+    /// Every op with every engine's outcome, the oracle first (only when asked for).
+    pub trace: Vec<(Op, Vec<(String, Outcome)>)>,
+}
+
+/// Runs `ops` on a fresh oracle and fresh stores of every engine; stops at the first op whose
+/// outcomes differ. `Err` only when a store cannot be set up at all.
+pub fn run_case(
+    seed: u64,
+    ops: &[Op],
+    oracle: &dyn Opener,
+    engines: &[(String, &dyn Opener)],
+    tmp: Option<&Path>,
+) -> std::result::Result<CaseRun, String> {
+    run_case_with(seed, ops, oracle, engines, tmp, false)
+}
+
+/// [`run_case`], optionally keeping every op's outcomes in [`CaseRun::trace`].
+pub fn run_case_with(
+    seed: u64,
+    ops: &[Op],
+    oracle: &dyn Opener,
+    engines: &[(String, &dyn Opener)],
+    tmp: Option<&Path>,
+    trace: bool,
+) -> std::result::Result<CaseRun, String> {
+    let mut reference = Subject::new(format!("{} (oracle)", oracle.name()), oracle, seed, tmp)?;
+    let mut subjects = engines
+        .iter()
+        .map(|(l, o)| Subject::new(l.clone(), *o, seed, tmp))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let mut run = CaseRun {
+        latencies: vec![Latencies::new(); subjects.len()],
+        ..CaseRun::default()
+    };
+    let mut created: Vec<SyncId> = Vec::new();
+    for (i, op) in ops.iter().enumerate() {
+        let expected = reference.apply(op, &created);
+        *run.op_kinds.entry(op.kind()).or_default() += 1;
+        if let Some(k) = expected.error_kind() {
+            *run.error_kinds.entry(k).or_default() += 1;
+        }
+        let mut outcomes = Vec::with_capacity(subjects.len());
+        for (s, lat) in subjects.iter_mut().zip(run.latencies.iter_mut()) {
+            let start = Instant::now();
+            let got = s.apply(op, &created);
+            lat.entry(op.kind())
+                .or_default()
+                .push(start.elapsed().as_nanos() as u64);
+            outcomes.push(got);
+        }
+        run.ops_run = i + 1;
+        let disagree =
+            matches!(expected, Outcome::Panic(_)) || outcomes.iter().any(|o| *o != expected);
+        if trace {
+            let mut all = vec![(reference.label.clone(), expected.clone())];
+            all.extend(
+                subjects
+                    .iter()
+                    .map(|s| s.label.clone())
+                    .zip(outcomes.iter().cloned()),
+            );
+            run.trace.push((op.clone(), all));
+        }
+        if disagree {
+            let mut all = vec![(reference.label.clone(), expected)];
+            all.extend(subjects.iter().map(|s| s.label.clone()).zip(outcomes));
+            run.finding = Some(Finding {
+                op_index: i,
+                op: op.clone(),
+                outcomes: all,
+            });
+            return Ok(run);
+        }
+        if let Outcome::Ok(v) = &expected {
+            match &**v {
+                Value::Started { id, new: true } | Value::Id(id) if !created.contains(id) => {
+                    created.push(id.clone())
+                }
+                Value::Diff {
+                    upserts, deletions, ..
+                } => {
+                    created.push(upserts.clone());
+                    created.push(deletions.clone());
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(run)
+}

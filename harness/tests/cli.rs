@@ -1,0 +1,145 @@
+//! The `syncproof` binary end to end: exit codes, reports, repro files and replay.
+
+use std::process::Command;
+
+fn syncproof(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_syncproof"))
+        .args(args)
+        .output()
+        .expect("run syncproof");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(syncproof(&["check", "--engines", "nope"]).0, 2);
+    assert_eq!(syncproof(&["check", "--shard", "5/4"]).0, 2);
+    assert_eq!(syncproof(&["check", "--time", "3 parsecs"]).0, 2);
+    assert_eq!(syncproof(&["check", "--inject", "NoSuchBug"]).0, 2);
+    assert_eq!(syncproof(&["replay", "/nonexistent.ron"]).0, 2);
+    assert_eq!(syncproof(&["frobnicate"]).0, 2);
+}
+
+#[test]
+fn a_clean_run_exits_0_with_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("j.xml");
+    let json = dir.path().join("r.json");
+    let (code, out, err) = syncproof(&[
+        "check",
+        "--engines",
+        "memory,sqlite,redb",
+        "--cases",
+        "40",
+        "--seed",
+        "3",
+        "--quiet",
+        "--junit",
+        junit.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("PASSED") && out.contains("ops/s") && out.contains("coverage"),
+        "{out}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["cases_run"], 40);
+    assert!(report["failure"].is_null());
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains("<testsuite") && !xml.contains("<failure"),
+        "{xml}"
+    );
+}
+
+#[test]
+fn a_disagreement_exits_1_and_replays() {
+    let dir = tempfile::tempdir().unwrap();
+    let repros = dir.path().join("repros");
+    let junit = dir.path().join("j.xml");
+    let (code, out, _) = syncproof(&[
+        "check",
+        "--engines",
+        "memory",
+        "--inject",
+        "PrefixFilters",
+        "--no-contract",
+        "--quiet",
+        "--seed",
+        "1",
+        "--repro-dir",
+        repros.to_str().unwrap(),
+        "--junit",
+        junit.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("DISAGREEMENT") && out.contains("#[test]"),
+        "{out}"
+    );
+    assert!(std::fs::read_to_string(&junit)
+        .unwrap()
+        .contains("<failure"));
+    let file = std::fs::read_dir(&repros)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let (code, out, _) = syncproof(&["replay", file.to_str().unwrap(), "--print-test"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains('✗')
+            && out.contains("DISAGREEMENT at op")
+            && out.contains("fn syncproof_regression"),
+        "{out}"
+    );
+}
+
+#[test]
+fn shards_split_the_cases() {
+    let runs: Vec<u64> = ["1/3", "2/3", "3/3"]
+        .iter()
+        .map(|s| {
+            let dir = tempfile::tempdir().unwrap();
+            let json = dir.path().join("r.json");
+            let (code, _, _) = syncproof(&[
+                "check",
+                "--engines",
+                "memory",
+                "--cases",
+                "20",
+                "--no-contract",
+                "--quiet",
+                "--shard",
+                s,
+                "--json",
+                json.to_str().unwrap(),
+            ]);
+            assert_eq!(code, 0);
+            let report: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+            report["cases_run"].as_u64().unwrap()
+        })
+        .collect();
+    assert_eq!(runs, vec![7, 7, 6]);
+}
+
+#[test]
+fn kv_level_passes_on_every_backend() {
+    let (code, out, err) = syncproof(&[
+        "check", "--level", "kv", "--cases", "40", "--seed", "2", "--quiet",
+    ]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("sled, mdbx, redb, fjall") && out.contains("PASSED"),
+        "{out}"
+    );
+}
