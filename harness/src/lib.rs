@@ -4,6 +4,7 @@
 //! engine registry ([`engines`]), deliberately broken engines that prove the checkers catch
 //! bugs ([`faulty`]), and the `syncproof` command line.
 
+pub mod arbitrary_ops;
 pub mod check;
 pub mod engines;
 pub mod faulty;
