@@ -21,7 +21,7 @@ use crate::engines::{self, KvOpen};
 use crate::shrink::shrink_seq;
 
 /// One write inside an atomic batch.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, arbitrary::Arbitrary)]
 pub enum KvWrite {
     Put(Vec<u8>, Vec<u8>),
     Delete(Vec<u8>),
@@ -29,7 +29,7 @@ pub enum KvWrite {
 }
 
 /// One step of a KV sequence.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, arbitrary::Arbitrary)]
 pub enum KvOp {
     Write(Vec<KvWrite>),
     Get(Vec<u8>),

@@ -8,6 +8,7 @@ pub mod arbitrary_ops;
 pub mod check;
 pub mod engines;
 pub mod faulty;
+pub mod fuzz_targets;
 pub mod generate;
 pub mod kv_level;
 pub mod ops;

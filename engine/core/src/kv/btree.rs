@@ -114,3 +114,30 @@ impl KvBackend for BTreeBackend {
         Ok(())
     }
 }
+
+/// Opens `KvStore`s over `BTreeBackend`s, one map per directory (so reopening a directory
+/// keeps its data): the key-value layer without any disk, for tests and fuzzing.
+#[derive(Debug, Default)]
+pub struct BTreeOpener {
+    maps: std::sync::Mutex<std::collections::HashMap<std::path::PathBuf, SharedMap>>,
+}
+
+impl crate::contract::Opener for BTreeOpener {
+    fn name(&self) -> &str {
+        "kv-btree"
+    }
+    fn open(
+        &self,
+        dir: &std::path::Path,
+        config: crate::EngineConfig,
+    ) -> Result<Box<dyn crate::StorageEngine>> {
+        let map = self
+            .maps
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(dir.to_path_buf())
+            .or_default()
+            .clone();
+        Ok(Box::new(super::KvStore::new(BTreeBackend::on(map), config)))
+    }
+}

@@ -7,5 +7,5 @@ mod layout;
 mod store;
 
 pub use backend::{Durability, DynBackend, KvBackend, KvSnapshot, ScanVisitor, WriteBatch};
-pub use btree::BTreeBackend;
+pub use btree::{BTreeBackend, BTreeOpener};
 pub use store::{KvOpener, KvStore};
