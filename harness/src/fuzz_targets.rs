@@ -11,8 +11,11 @@ use syncproof_engine::*;
 
 use crate::kv_level::{KvOp, KvWrite};
 
+/// A target body: takes the fuzzer's bytes, panics on a bug.
+pub type Target = fn(&[u8]);
+
 /// Every target: its name (the `fuzz/fuzz_targets/<name>.rs` file) and body.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("key_codec", key_codec),
     ("envelope", envelope),
     ("page_token", page_token),

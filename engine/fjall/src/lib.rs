@@ -10,7 +10,9 @@ use std::ops::Bound;
 use std::path::Path;
 
 use fjall::{Keyspace, KeyspaceCreateOptions, PersistMode, Readable};
-use syncproof_engine::kv::{Durability, KvBackend, KvOpener, KvSnapshot, ScanVisitor, WriteBatch};
+use syncproof_engine::kv::{
+    drive, Durability, KvBackend, KvOpener, KvSnapshot, ScanVisitor, WriteBatch,
+};
 use syncproof_engine::{Error, Result};
 
 /// Version of the upstream crate, for reports.
@@ -78,27 +80,11 @@ impl KvSnapshot for FjallSnapshot<'_> {
             return Ok(());
         }
         let upper = end.map_or(Bound::Unbounded, Bound::Excluded);
-        let iter = self
+        let entries = self
             .snap
-            .range::<&[u8], _>(self.ks, (Bound::Included(start), upper));
-        let mut each = |guard: fjall::Guard| -> Result<bool> {
-            let (k, v) = guard.into_inner().map_err(err)?;
-            visit(&k, &v)
-        };
-        if reverse {
-            for g in iter.rev() {
-                if !each(g)? {
-                    break;
-                }
-            }
-        } else {
-            for g in iter {
-                if !each(g)? {
-                    break;
-                }
-            }
-        }
-        Ok(())
+            .range::<&[u8], _>(self.ks, (Bound::Included(start), upper))
+            .map(|g| g.into_inner().map_err(err));
+        drive(entries, reverse, visit)
     }
 }
 

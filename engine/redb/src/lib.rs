@@ -10,7 +10,9 @@ use std::ops::Bound;
 use std::path::Path;
 
 use redb::{ReadTransaction, ReadableDatabase, TableDefinition};
-use syncproof_engine::kv::{Durability, KvBackend, KvOpener, KvSnapshot, ScanVisitor, WriteBatch};
+use syncproof_engine::kv::{
+    drive, Durability, KvBackend, KvOpener, KvSnapshot, ScanVisitor, WriteBatch,
+};
 use syncproof_engine::{Error, Result};
 
 /// Version of the upstream crate, for reports.
@@ -62,14 +64,14 @@ pub fn opener() -> KvOpener<RedbBackend> {
     KvOpener::new("redb", open)
 }
 
-/// One entry of a redb range iterator.
-type RangeItem<'a> = std::result::Result<
-    (
-        redb::AccessGuard<'a, &'static [u8]>,
-        redb::AccessGuard<'a, &'static [u8]>,
-    ),
-    redb::StorageError,
->;
+/// A redb value guard read as bytes.
+struct Guarded<'a>(redb::AccessGuard<'a, &'static [u8]>);
+
+impl AsRef<[u8]> for Guarded<'_> {
+    fn as_ref(&self) -> &[u8] {
+        self.0.value()
+    }
+}
 
 /// A read transaction.
 pub struct RedbSnapshot {
@@ -100,24 +102,11 @@ impl KvSnapshot for RedbSnapshot {
         let range = table
             .range::<&[u8]>((Bound::Included(start), upper))
             .map_err(err)?;
-        let mut each = |item: RangeItem<'_>| -> Result<bool> {
-            let (k, v) = item.map_err(err)?;
-            visit(k.value(), v.value())
-        };
-        if reverse {
-            for item in range.rev() {
-                if !each(item)? {
-                    break;
-                }
-            }
-        } else {
-            for item in range {
-                if !each(item)? {
-                    break;
-                }
-            }
-        }
-        Ok(())
+        drive(
+            range.map(|item| item.map(|(k, v)| (Guarded(k), Guarded(v))).map_err(err)),
+            reverse,
+            visit,
+        )
     }
 }
 

@@ -10,7 +10,9 @@ use std::ops::Bound;
 use std::path::Path;
 use std::sync::{RwLock, RwLockReadGuard};
 
-use syncproof_engine::kv::{Durability, KvBackend, KvOpener, KvSnapshot, ScanVisitor, WriteBatch};
+use syncproof_engine::kv::{
+    drive, Durability, KvBackend, KvOpener, KvSnapshot, ScanVisitor, WriteBatch,
+};
 use syncproof_engine::{Error, Result};
 
 /// Version of the upstream crate, for reports.
@@ -101,25 +103,11 @@ impl KvSnapshot for SledSnapshot<'_> {
             return Ok(());
         }
         let upper = end.map_or(Bound::Unbounded, Bound::Excluded);
-        let iter = self.db.range::<&[u8], _>((Bound::Included(start), upper));
-        let mut each = |item: sled::Result<(sled::IVec, sled::IVec)>| -> Result<bool> {
-            let (k, v) = item.map_err(err)?;
-            visit(&k, &v)
-        };
-        if reverse {
-            for item in iter.rev() {
-                if !each(item)? {
-                    break;
-                }
-            }
-        } else {
-            for item in iter {
-                if !each(item)? {
-                    break;
-                }
-            }
-        }
-        Ok(())
+        let entries = self
+            .db
+            .range::<&[u8], _>((Bound::Included(start), upper))
+            .map(|item| item.map_err(err));
+        drive(entries, reverse, visit)
     }
 }
 

@@ -220,3 +220,18 @@ pub fn rules_markdown() -> String {
     }
     out
 }
+
+/// Runs every check and panics listing each failure: the one line an engine's test needs.
+pub fn assert_passes(opener: &dyn Opener) {
+    let failures = run_all(opener);
+    for (name, failure) in &failures {
+        eprintln!("FAILED {name}: {}", failure.0);
+    }
+    assert!(
+        failures.is_empty(),
+        "{}: {} of {} contract checks failed",
+        opener.name(),
+        failures.len(),
+        CHECKS.len()
+    );
+}

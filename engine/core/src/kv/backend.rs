@@ -169,3 +169,31 @@ impl<B: KvBackend> DynBackend for B {
         KvBackend::flush(self)
     }
 }
+
+/// Feeds entries from a double-ended iterator to a scan visitor, forwards or backwards, until
+/// the visitor declines: the loop every backend's [`KvSnapshot::scan`] shares.
+pub fn drive<I, K, V>(entries: I, reverse: bool, visit: ScanVisitor<'_>) -> Result<()>
+where
+    I: DoubleEndedIterator<Item = Result<(K, V)>>,
+    K: AsRef<[u8]>,
+    V: AsRef<[u8]>,
+{
+    let mut each = |item: Result<(K, V)>| -> Result<bool> {
+        let (k, v) = item?;
+        visit(k.as_ref(), v.as_ref())
+    };
+    if reverse {
+        for item in entries.rev() {
+            if !each(item)? {
+                break;
+            }
+        }
+    } else {
+        for item in entries {
+            if !each(item)? {
+                break;
+            }
+        }
+    }
+    Ok(())
+}

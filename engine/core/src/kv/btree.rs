@@ -53,21 +53,11 @@ impl KvSnapshot for BTreeSnapshot<'_> {
             return Ok(());
         }
         let upper = end.map_or(Bound::Unbounded, Bound::Excluded);
-        let range = self.0.range::<[u8], _>((Bound::Included(start), upper));
-        if reverse {
-            for (k, v) in range.rev() {
-                if !visit(k, v)? {
-                    break;
-                }
-            }
-        } else {
-            for (k, v) in range {
-                if !visit(k, v)? {
-                    break;
-                }
-            }
-        }
-        Ok(())
+        let range = self
+            .0
+            .range::<[u8], _>((Bound::Included(start), upper))
+            .map(Ok);
+        super::backend::drive(range, reverse, visit)
     }
 }
 

@@ -6,6 +6,6 @@ pub mod btree;
 mod layout;
 mod store;
 
-pub use backend::{Durability, DynBackend, KvBackend, KvSnapshot, ScanVisitor, WriteBatch};
+pub use backend::{drive, Durability, DynBackend, KvBackend, KvSnapshot, ScanVisitor, WriteBatch};
 pub use btree::{BTreeBackend, BTreeOpener};
 pub use store::{KvOpener, KvStore};
