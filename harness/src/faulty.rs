@@ -755,7 +755,7 @@ impl StorageEngine for Faulty {
                         let _ = part.push(r.clone());
                     }
                     self.inner.put(&part, mode)?;
-                    std::thread::sleep(std::time::Duration::from_millis(2));
+                    std::thread::sleep(std::time::Duration::from_millis(5));
                 }
                 return Ok(());
             }

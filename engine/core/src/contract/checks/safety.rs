@@ -135,10 +135,12 @@ pub fn concurrent_reads_see_whole_batches(cx: &mut Cx) -> CheckResult {
     const BATCH: usize = 10;
     let (id, _) = cx.e().start_sync()?;
     let e = cx.e();
+    let done = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|s| -> CheckResult {
         let reader = s.spawn(|| -> CheckResult {
             let mut seen_partial = 0u64;
-            for _ in 0..300 {
+            // Read for as long as the writer writes, so a torn batch cannot slip between reads.
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
                 let n = e.stats(Some(&id))?.grants;
                 let listed = e
                     .list(
@@ -155,13 +157,17 @@ pub fn concurrent_reads_see_whole_batches(cx: &mut Cx) -> CheckResult {
             ensure_eq!(seen_partial, 0, "reads that saw part of a batch");
             Ok(())
         });
-        for b in 0..60 {
+        let written = (0..60).try_for_each(|b| {
             let batch: Vec<Grant> = (0..BATCH).map(|i| g(&format!("b{b:03}-{i}"))).collect();
-            e.put(&RecordBatch::Grants(batch), PutMode::Replace)?;
-        }
-        reader
+            e.put(&RecordBatch::Grants(batch), PutMode::Replace)
+        });
+        // Stop the reader on every path, or a failed write would leave it spinning.
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        let read = reader
             .join()
-            .map_err(|_| Failure("reader thread panicked".into()))?
+            .map_err(|_| Failure("reader thread panicked".into()))?;
+        written?;
+        read
     })?;
     ensure_eq!(cx.e().stats(Some(&id))?.grants, 600, "all batches written");
     Ok(())
