@@ -17,3 +17,4 @@ pub mod repro;
 pub mod runner;
 pub mod shrink;
 pub mod universe;
+pub mod workload;

@@ -143,3 +143,26 @@ fn kv_level_passes_on_every_backend() {
         "{out}"
     );
 }
+
+#[test]
+fn generate_then_verify_on_persistent_engines() {
+    for engine in ["sqlite", "redb", "mdbx"] {
+        let dir = tempfile::tempdir().unwrap();
+        let store = format!("{engine}:{}", dir.path().join("store").display());
+        let (code, out, err) = syncproof(&[
+            "generate", &store, "--syncs", "2", "--users", "50", "--groups", "5", "--grants",
+            "1200", "--assets", "2",
+        ]);
+        assert_eq!(code, 0, "{out}\n{err}");
+        assert!(out.contains("2 syncs"), "{out}");
+        let (code, out, _) = syncproof(&["verify", &store]);
+        assert_eq!(code, 0, "{out}");
+        assert!(
+            out.contains("consistent") && out.contains("2 sync runs"),
+            "{out}"
+        );
+    }
+    assert_eq!(syncproof(&["verify", "memory:/tmp/x"]).0, 2);
+    assert_eq!(syncproof(&["verify", "sqlite"]).0, 2);
+    assert_eq!(syncproof(&["verify", "sqlite:/nonexistent/dir"]).0, 2);
+}

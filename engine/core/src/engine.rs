@@ -37,6 +37,17 @@ impl Default for EngineConfig {
     }
 }
 
+/// What a verification found; empty `problems` means the store is consistent.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VerifyReport {
+    pub keys: u64,
+    pub records: u64,
+    pub index_entries: u64,
+    pub sync_runs: u64,
+    /// One line per inconsistency, naming the key.
+    pub problems: Vec<String>,
+}
+
 /// The receiving end of [`StorageEngine::clone_sync`]: batches stream in, and the sync becomes
 /// visible only at [`SyncImport::commit`]. Dropping an import without committing leaves the
 /// target as it was (no sync run that looks complete).
@@ -108,6 +119,15 @@ pub trait StorageEngine: Send + Sync {
     fn begin_import<'a>(&'a self, run: &SyncRun) -> Result<Box<dyn SyncImport + 'a>>;
     /// Makes every acknowledged write durable.
     fn flush(&self) -> Result<()>;
+
+    /// Checks the store at rest (checksums, indexes against records, sync runs). Engines that
+    /// cannot say so refuse rather than report a store they did not look at as consistent.
+    fn verify(&self) -> Result<VerifyReport> {
+        Err(Error::failed_precondition(format!(
+            "engine {} has no integrity check",
+            self.name()
+        )))
+    }
 
     /// Writes one asset into the current sync (SPEC §3 `put_asset`).
     fn put_asset(&self, asset: &Asset) -> Result<()> {

@@ -22,7 +22,8 @@ pub mod testing;
 pub mod time;
 
 pub use engine::{
-    EngineConfig, StorageEngine, SyncImport, DEFAULT_KEEP_SYNCS, EXPORT_CHUNK, RESUME_WINDOW_NANOS,
+    EngineConfig, StorageEngine, SyncImport, VerifyReport, DEFAULT_KEEP_SYNCS, EXPORT_CHUNK,
+    RESUME_WINDOW_NANOS,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use id::{validate_id, ResourceId, MAX_ID_LEN};

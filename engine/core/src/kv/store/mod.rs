@@ -8,6 +8,7 @@
 
 mod maintenance;
 mod reads;
+mod verify;
 mod writes;
 
 use std::path::Path;
@@ -459,6 +460,10 @@ impl<B: KvBackend> StorageEngine for KvStore<B> {
 
     fn flush(&self) -> Result<()> {
         self.backend.flush()
+    }
+
+    fn verify(&self) -> Result<crate::engine::VerifyReport> {
+        self.verify_store()
     }
 }
 
