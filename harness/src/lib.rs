@@ -11,6 +11,7 @@ pub mod faulty;
 pub mod fuzz_targets;
 pub mod generate;
 pub mod kv_level;
+pub mod migrate;
 pub mod ops;
 pub mod outcome;
 pub mod repro;

@@ -166,3 +166,30 @@ fn generate_then_verify_on_persistent_engines() {
     assert_eq!(syncproof(&["verify", "sqlite"]).0, 2);
     assert_eq!(syncproof(&["verify", "sqlite:/nonexistent/dir"]).0, 2);
 }
+
+#[test]
+fn migrate_copies_proves_and_refuses_an_existing_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = format!("sled:{}", dir.path().join("src").display());
+    let dst = format!("mdbx:{}", dir.path().join("dst").display());
+    assert_eq!(
+        syncproof(&[
+            "generate", &src, "--syncs", "2", "--users", "20", "--groups", "3", "--grants", "500"
+        ])
+        .0,
+        0
+    );
+    let (code, out, err) = syncproof(&["migrate", "--from", &src, "--to", &dst]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("2 syncs") && out.contains("proven equal"),
+        "{out}"
+    );
+    let (code, out, _) = syncproof(&["verify", &dst]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        syncproof(&["migrate", "--from", &src, "--to", &dst]).0,
+        1,
+        "an existing target must be refused"
+    );
+}

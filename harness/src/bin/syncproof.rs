@@ -10,7 +10,7 @@ use syncproof_harness::check::{self, Harness, Options, Progress, Shard};
 use syncproof_harness::faulty::{Bug, FaultyOpener};
 use syncproof_harness::repro::Repro;
 use syncproof_harness::runner::run_case_with;
-use syncproof_harness::{engines, kv_level, workload};
+use syncproof_harness::{engines, kv_level, migrate, workload};
 
 #[derive(Parser)]
 #[command(
@@ -96,6 +96,16 @@ enum Command {
         grants: usize,
         #[arg(long, default_value_t = 10)]
         assets: usize,
+    },
+    /// Copy every finished sync between any two engines, prove the copy equal record by
+    /// record, and only then move it into place (a failure leaves only `<to>.partial`).
+    Migrate {
+        /// ENGINE:PATH of the source store.
+        #[arg(long)]
+        from: String,
+        /// ENGINE:PATH of the new store (must not exist).
+        #[arg(long)]
+        to: String,
     },
     /// Check a store at rest: checksums, every index entry against its record, sync runs.
     /// Exit 0 consistent, 1 problems found, 2 usage error.
@@ -228,6 +238,58 @@ fn main() -> ExitCode {
                 total as f64 / secs.max(1e-9)
             );
             ExitCode::SUCCESS
+        }
+        Command::Migrate { from, to } => {
+            let ((src_info, src_path), (dst_info, dst_path)) =
+                match (parse_store(&from), parse_store(&to)) {
+                    (Ok(a), Ok(b)) => (a, b),
+                    (Err(e), _) | (_, Err(e)) => return usage(e),
+                };
+            if !src_path.is_dir() {
+                return usage(format!("{}: no such store directory", src_path.display()));
+            }
+            let src = match (src_info.opener)()
+                .open(&src_path, syncproof_engine::EngineConfig::default())
+            {
+                Ok(e) => e,
+                Err(err) => {
+                    eprintln!("syncproof migrate: open {from}: {err}");
+                    return ExitCode::from(1);
+                }
+            };
+            let bar = indicatif::ProgressBar::new_spinner();
+            let start = std::time::Instant::now();
+            let result = migrate::migrate(
+                src.as_ref(),
+                (dst_info.opener)().as_ref(),
+                &dst_path,
+                &mut |n| {
+                    bar.set_message(format!("{n} records copied"));
+                    bar.tick();
+                },
+            );
+            bar.finish_and_clear();
+            match result {
+                Ok(r) => {
+                    println!(
+                        "{from} -> {to}: {} syncs, {} records copied and proven equal in {:.1}s",
+                        r.syncs,
+                        r.records,
+                        start.elapsed().as_secs_f64()
+                    );
+                    for id in &r.skipped_unfinished {
+                        println!("  skipped unfinished sync {id}");
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(err) => {
+                    eprintln!(
+                        "syncproof migrate: {err} (nothing was moved into {})",
+                        dst_path.display()
+                    );
+                    ExitCode::from(1)
+                }
+            }
         }
         Command::Verify { store } => {
             let (info, path) = match parse_store(&store) {
