@@ -107,6 +107,13 @@ enum Command {
         #[arg(long)]
         to: String,
     },
+    /// Internal: the child process of the crash tests; writes until killed.
+    #[command(hide = true)]
+    CrashWriter {
+        store: String,
+        #[arg(long)]
+        log: PathBuf,
+    },
     /// Check a store at rest: checksums, every index entry against its record, sync runs.
     /// Exit 0 consistent, 1 problems found, 2 usage error.
     Verify {
@@ -287,6 +294,22 @@ fn main() -> ExitCode {
                         "syncproof migrate: {err} (nothing was moved into {})",
                         dst_path.display()
                     );
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Command::CrashWriter { store, log } => {
+            let (info, path) = match parse_store(&store) {
+                Ok(s) => s,
+                Err(e) => return usage(e),
+            };
+            let result = (info.opener)()
+                .open(&path, syncproof_engine::EngineConfig::default())
+                .and_then(|e| syncproof_harness::crash::writer(e.as_ref(), &log));
+            match result {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("syncproof crash-writer: {e}");
                     ExitCode::from(1)
                 }
             }
