@@ -6,6 +6,7 @@
 
 pub mod arbitrary_ops;
 pub mod check;
+pub mod corrupt;
 pub mod crash;
 pub mod engines;
 pub mod faulty;

@@ -47,7 +47,21 @@ impl SledBackend {
         let start = std::time::Instant::now();
         let mut pause = std::time::Duration::from_millis(1);
         loop {
-            match config.open() {
+            // sled 0.34 panics on some damaged files (e.g. serialization.rs:662) instead of
+            // returning an error: contain it as a corruption error.
+            let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| config.open()))
+                .map_err(|p| {
+                let msg = p
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default();
+                Error::corruption(format!(
+                    "sled panicked while opening {}: {msg}",
+                    dir.display()
+                ))
+            })?;
+            match opened {
                 Ok(db) => {
                     return Ok(SledBackend {
                         db,

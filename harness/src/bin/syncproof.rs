@@ -107,6 +107,14 @@ enum Command {
         #[arg(long)]
         to: String,
     },
+    /// Internal: the child process of the corruption tests; prints its verdict as RON.
+    #[command(hide = true)]
+    CorruptProbe {
+        store: String,
+        /// RON file with the store's contents before the damage.
+        #[arg(long)]
+        expect: PathBuf,
+    },
     /// Internal: the child process of the crash tests; writes until killed.
     #[command(hide = true)]
     CrashWriter {
@@ -297,6 +305,27 @@ fn main() -> ExitCode {
                     ExitCode::from(1)
                 }
             }
+        }
+        Command::CorruptProbe { store, expect } => {
+            let (info, path) = match parse_store(&store) {
+                Ok(s) => s,
+                Err(e) => return usage(e),
+            };
+            let original: syncproof_harness::corrupt::Contents =
+                match std::fs::read_to_string(&expect)
+                    .map_err(|e| e.to_string())
+                    .and_then(|t| ron::from_str(&t).map_err(|e| e.to_string()))
+                {
+                    Ok(c) => c,
+                    Err(e) => return usage(format!("{}: {e}", expect.display())),
+                };
+            let verdict =
+                match (info.opener)().open(&path, syncproof_engine::EngineConfig::default()) {
+                    Ok(e) => syncproof_harness::corrupt::probe(e.as_ref(), &original),
+                    Err(err) => syncproof_harness::corrupt::Verdict::Error(format!("open: {err}")),
+                };
+            println!("{}", ron::to_string(&verdict).unwrap_or_default());
+            ExitCode::SUCCESS
         }
         Command::CrashWriter { store, log } => {
             let (info, path) = match parse_store(&store) {
