@@ -145,7 +145,7 @@ fn damaged_files_never_give_wrong_data_silently() {
             let mut targets = Vec::new();
             files(&work, &mut targets);
             targets.sort();
-            let seed = splitmix64(t ^ info.name.len() as u64 * 1_000_003);
+            let seed = splitmix64(t ^ (info.name.len() as u64 * 1_000_003));
             let file = &targets[(seed % targets.len() as u64) as usize];
             let what = damage(file, seed, t);
             let verdict = probe(&format!("{}:{}", info.name, work.display()), &expect);
