@@ -12,6 +12,7 @@ pub mod engines;
 pub mod faulty;
 pub mod fuzz_targets;
 pub mod generate;
+pub mod instrument;
 pub mod kv_level;
 pub mod migrate;
 pub mod ops;

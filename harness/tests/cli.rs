@@ -193,3 +193,33 @@ fn migrate_copies_proves_and_refuses_an_existing_target() {
         "an existing target must be refused"
     );
 }
+
+#[test]
+fn metrics_and_slow_operation_logging() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = format!("sqlite:{}", dir.path().join("s").display());
+    let (code, out, err) = syncproof(&[
+        "generate",
+        &store,
+        "--syncs",
+        "1",
+        "--users",
+        "10",
+        "--groups",
+        "2",
+        "--grants",
+        "300",
+        "--slow-ms",
+        "0",
+        "--metrics",
+    ]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("call") && out.contains("p99") && out.contains("put"),
+        "{out}"
+    );
+    assert!(
+        err.contains("syncproof::slow") && err.contains("slow operation"),
+        "{err}"
+    );
+}

@@ -6,8 +6,10 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use syncproof_engine::contract::Opener;
+use syncproof_engine::StorageEngine;
 use syncproof_harness::check::{self, Harness, Options, Progress, Shard};
 use syncproof_harness::faulty::{Bug, FaultyOpener};
+use syncproof_harness::instrument::Instrumented;
 use syncproof_harness::repro::Repro;
 use syncproof_harness::runner::run_case_with;
 use syncproof_harness::{engines, kv_level, migrate, workload};
@@ -96,6 +98,12 @@ enum Command {
         grants: usize,
         #[arg(long, default_value_t = 10)]
         assets: usize,
+        /// Log calls slower than this many milliseconds (tracing target `syncproof::slow`).
+        #[arg(long, default_value_t = 250)]
+        slow_ms: u64,
+        /// Print per-call counters and latency histograms at the end.
+        #[arg(long)]
+        metrics: bool,
     },
     /// Copy every finished sync between any two engines, prove the copy equal record by
     /// record, and only then move it into place (a failure leaves only `<to>.partial`).
@@ -106,6 +114,12 @@ enum Command {
         /// ENGINE:PATH of the new store (must not exist).
         #[arg(long)]
         to: String,
+        /// Log source calls slower than this many milliseconds.
+        #[arg(long, default_value_t = 250)]
+        slow_ms: u64,
+        /// Print the source's per-call counters and latency histograms at the end.
+        #[arg(long)]
+        metrics: bool,
     },
     /// Internal: the child process of the corruption tests; prints its verdict as RON.
     #[command(hide = true)]
@@ -185,6 +199,12 @@ fn usage(msg: impl std::fmt::Display) -> ExitCode {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Slow-operation warnings (and anything else at WARN) go to stderr.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_max_level(tracing::Level::WARN)
+        .init();
     match cli.command {
         Command::Bugs => {
             for b in Bug::ALL {
@@ -203,6 +223,8 @@ fn main() -> ExitCode {
             groups,
             grants,
             assets,
+            slow_ms,
+            metrics,
         } => {
             let (info, path) = match parse_store(&store) {
                 Ok(s) => s,
@@ -217,13 +239,15 @@ fn main() -> ExitCode {
                 grants,
                 assets,
             };
-            let e = match (info.opener)().open(&path, syncproof_engine::EngineConfig::default()) {
-                Ok(e) => e,
-                Err(err) => {
-                    eprintln!("syncproof generate: open {store}: {err}");
-                    return ExitCode::from(1);
-                }
-            };
+            let opened =
+                match (info.opener)().open(&path, syncproof_engine::EngineConfig::default()) {
+                    Ok(e) => e,
+                    Err(err) => {
+                        eprintln!("syncproof generate: open {store}: {err}");
+                        return ExitCode::from(1);
+                    }
+                };
+            let e = Instrumented::new(opened.as_ref(), Duration::from_millis(slow_ms));
             let total = syncs * workload::records_per_sync(&shape);
             let bar = indicatif::ProgressBar::new(total);
             if let Ok(style) = indicatif::ProgressStyle::with_template(
@@ -235,7 +259,7 @@ fn main() -> ExitCode {
             for v in 0..syncs {
                 let base = bar.position();
                 if let Err(err) =
-                    workload::write_sync(e.as_ref(), shape, v, &mut |n| bar.set_position(base + n))
+                    workload::write_sync(&e, shape, v, &mut |n| bar.set_position(base + n))
                 {
                     bar.abandon();
                     eprintln!("syncproof generate: sync {} of {syncs}: {err}", v + 1);
@@ -252,9 +276,17 @@ fn main() -> ExitCode {
                 "{store}: {syncs} syncs, {total} records in {secs:.1}s ({:.0} records/s)",
                 total as f64 / secs.max(1e-9)
             );
+            if metrics {
+                print!("{}", e.table());
+            }
             ExitCode::SUCCESS
         }
-        Command::Migrate { from, to } => {
+        Command::Migrate {
+            from,
+            to,
+            slow_ms,
+            metrics,
+        } => {
             let ((src_info, src_path), (dst_info, dst_path)) =
                 match (parse_store(&from), parse_store(&to)) {
                     (Ok(a), Ok(b)) => (a, b),
@@ -263,7 +295,7 @@ fn main() -> ExitCode {
             if !src_path.is_dir() {
                 return usage(format!("{}: no such store directory", src_path.display()));
             }
-            let src = match (src_info.opener)()
+            let opened = match (src_info.opener)()
                 .open(&src_path, syncproof_engine::EngineConfig::default())
             {
                 Ok(e) => e,
@@ -272,17 +304,14 @@ fn main() -> ExitCode {
                     return ExitCode::from(1);
                 }
             };
+            let src = Instrumented::new(opened.as_ref(), Duration::from_millis(slow_ms));
             let bar = indicatif::ProgressBar::new_spinner();
             let start = std::time::Instant::now();
-            let result = migrate::migrate(
-                src.as_ref(),
-                (dst_info.opener)().as_ref(),
-                &dst_path,
-                &mut |n| {
+            let result =
+                migrate::migrate(&src, (dst_info.opener)().as_ref(), &dst_path, &mut |n| {
                     bar.set_message(format!("{n} records copied"));
                     bar.tick();
-                },
-            );
+                });
             bar.finish_and_clear();
             match result {
                 Ok(r) => {
@@ -294,6 +323,9 @@ fn main() -> ExitCode {
                     );
                     for id in &r.skipped_unfinished {
                         println!("  skipped unfinished sync {id}");
+                    }
+                    if metrics {
+                        print!("source calls:\n{}", src.table());
                     }
                     ExitCode::SUCCESS
                 }
