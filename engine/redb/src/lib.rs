@@ -64,6 +64,20 @@ pub fn opener() -> KvOpener<RedbBackend> {
     KvOpener::new("redb", open)
 }
 
+/// Runs a redb call, turning a panic into a `Corruption` error: redb 4.5 panics in its B-tree
+/// code (`btree_base.rs`, `btree_iters.rs`) on some damaged files instead of returning an error
+/// (found by the corruption tests).
+fn contained<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|p| {
+        let msg = p
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        Err(Error::corruption(format!("redb panicked: {msg}")))
+    })
+}
+
 /// A redb value guard read as bytes.
 struct Guarded<'a>(redb::AccessGuard<'a, &'static [u8]>);
 
@@ -80,11 +94,13 @@ pub struct RedbSnapshot {
 
 impl KvSnapshot for RedbSnapshot {
     fn get(&self, key: &[u8], visit: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<bool> {
-        let table = self.txn.open_table(TABLE).map_err(err)?;
-        match table.get(key).map_err(err)? {
-            Some(v) => visit(v.value()).map(|_| true),
-            None => Ok(false),
-        }
+        contained(|| {
+            let table = self.txn.open_table(TABLE).map_err(err)?;
+            match table.get(key).map_err(err)? {
+                Some(v) => visit(v.value()).map(|_| true),
+                None => Ok(false),
+            }
+        })
     }
 
     fn scan(
@@ -97,16 +113,18 @@ impl KvSnapshot for RedbSnapshot {
         if end.is_some_and(|e| e <= start) {
             return Ok(());
         }
-        let table = self.txn.open_table(TABLE).map_err(err)?;
-        let upper = end.map_or(Bound::Unbounded, Bound::Excluded);
-        let range = table
-            .range::<&[u8]>((Bound::Included(start), upper))
-            .map_err(err)?;
-        drive(
-            range.map(|item| item.map(|(k, v)| (Guarded(k), Guarded(v))).map_err(err)),
-            reverse,
-            visit,
-        )
+        contained(|| {
+            let table = self.txn.open_table(TABLE).map_err(err)?;
+            let upper = end.map_or(Bound::Unbounded, Bound::Excluded);
+            let range = table
+                .range::<&[u8]>((Bound::Included(start), upper))
+                .map_err(err)?;
+            drive(
+                range.map(|item| item.map(|(k, v)| (Guarded(k), Guarded(v))).map_err(err)),
+                reverse,
+                visit,
+            )
+        })
     }
 }
 
@@ -125,6 +143,15 @@ impl KvBackend for RedbBackend {
         })
     }
     fn write(&self, batch: &WriteBatch) -> Result<()> {
+        contained(|| self.write_batch(batch))
+    }
+    fn flush(&self) -> Result<()> {
+        contained(|| self.commit_durably())
+    }
+}
+
+impl RedbBackend {
+    fn write_batch(&self, batch: &WriteBatch) -> Result<()> {
         let mut txn = self.db.begin_write().map_err(err)?;
         let durability = match self.durability {
             Durability::Flush => redb::Durability::None,
@@ -153,9 +180,6 @@ impl KvBackend for RedbBackend {
             }
         }
         txn.commit().map_err(err)
-    }
-    fn flush(&self) -> Result<()> {
-        self.commit_durably()
     }
 }
 
