@@ -12,24 +12,17 @@ pub type Contents = Vec<(SyncRun, Vec<Record>)>;
 /// Reads every sync run and every record of every finished sync.
 pub fn contents(e: &dyn StorageEngine) -> Result<Contents> {
     let mut out = Vec::new();
-    let mut req = PageRequest::first(MAX_PAGE_SIZE);
-    loop {
-        let p = e.list_sync_runs(&req)?;
-        for run in p.items {
-            let mut records = Vec::new();
-            if run.ended_at.is_some() {
-                e.export_sync(&run.id, &mut |b| {
-                    records.extend(b.to_records());
-                    Ok(())
-                })?;
-            }
-            out.push((run, records));
+    for run in syncproof_engine::engine::all_sync_runs(e)? {
+        let mut records = Vec::new();
+        if run.ended_at.is_some() {
+            e.export_sync(&run.id, &mut |b| {
+                records.extend(b.to_records());
+                Ok(())
+            })?;
         }
-        match p.next_token {
-            Some(t) => req = PageRequest::after(MAX_PAGE_SIZE, t),
-            None => return Ok(out),
-        }
+        out.push((run, records));
     }
+    Ok(out)
 }
 
 /// What a probe of a damaged store found.

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use syncproof_engine::contract::Opener;
+use syncproof_engine::engine::all_sync_runs;
 use syncproof_engine::*;
 
 macro_rules! bugs {
@@ -499,16 +500,7 @@ impl Faulty {
 
     /// The latest finished full sync; with `smaller_wins`, ties go to the smaller id (a bug).
     fn latest(&self, smaller_wins: bool) -> Result<Option<SyncId>> {
-        let mut runs = Vec::new();
-        let mut req = PageRequest::first(MAX_PAGE_SIZE);
-        loop {
-            let p = self.inner.list_sync_runs(&req)?;
-            runs.extend(p.items);
-            match p.next_token {
-                Some(t) => req = PageRequest::after(MAX_PAGE_SIZE, t),
-                None => break,
-            }
-        }
+        let runs = all_sync_runs(self.inner.as_ref())?;
         Ok(runs
             .into_iter()
             .filter(|r| r.sync_type == SyncType::Full && r.ended_at.is_some())
@@ -639,16 +631,7 @@ impl StorageEngine for Faulty {
         if self.bug != Some(Bug::SyncRunsById) {
             return self.inner.list_sync_runs(page);
         }
-        let mut all = Vec::new();
-        let mut req = PageRequest::first(MAX_PAGE_SIZE);
-        loop {
-            let p = self.inner.list_sync_runs(&req)?;
-            all.extend(p.items);
-            match p.next_token {
-                Some(t) => req = PageRequest::after(MAX_PAGE_SIZE, t),
-                None => break,
-            }
-        }
+        let mut all = all_sync_runs(self.inner.as_ref())?;
         all.sort_by(|a, b| a.id.cmp(&b.id));
         let offset = match &page.token {
             None => 0,

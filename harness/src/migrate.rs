@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::sync_channel;
 
 use syncproof_engine::contract::Opener;
+use syncproof_engine::engine::all_sync_runs;
 use syncproof_engine::*;
 
 /// What a migration did.
@@ -17,20 +18,6 @@ pub struct MigrateReport {
     pub records: u64,
     /// Unfinished syncs, which cannot be cloned and were left behind.
     pub skipped_unfinished: Vec<SyncId>,
-}
-
-/// All sync runs of a store, in list order.
-fn runs(e: &dyn StorageEngine) -> Result<Vec<SyncRun>> {
-    let mut out = Vec::new();
-    let mut req = PageRequest::first(MAX_PAGE_SIZE);
-    loop {
-        let p = e.list_sync_runs(&req)?;
-        out.extend(p.items);
-        match p.next_token {
-            Some(t) => req = PageRequest::after(MAX_PAGE_SIZE, t),
-            None => return Ok(out),
-        }
-    }
 }
 
 /// Streams both stores' copies of `id` side by side and fails at the first difference.
@@ -125,7 +112,7 @@ pub fn migrate(
     let mut report = MigrateReport::default();
     {
         let dest = to.open(&stage, EngineConfig::default())?;
-        for run in runs(from)? {
+        for run in all_sync_runs(from)? {
             if run.ended_at.is_none() {
                 report.skipped_unfinished.push(run.id);
                 continue;
@@ -200,7 +187,7 @@ mod tests {
         let dst = syncproof_redb::opener()
             .open(&target, EngineConfig::default())
             .unwrap();
-        for run in runs(src.as_ref())
+        for run in all_sync_runs(src.as_ref())
             .unwrap()
             .into_iter()
             .filter(|r| r.ended_at.is_some())
@@ -268,7 +255,7 @@ mod tests {
         let b = syncproof_redb::opener()
             .open(&tmp.path().join("b"), EngineConfig::default())
             .unwrap();
-        let run = runs(a.as_ref()).unwrap().remove(0);
+        let run = all_sync_runs(a.as_ref()).unwrap().remove(0);
         let mut import = b.begin_import(&run).unwrap();
         let mut first = true;
         a.export_sync(&run.id, &mut |batch| {

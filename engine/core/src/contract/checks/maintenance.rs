@@ -5,16 +5,10 @@ use crate::*;
 use crate::{ensure, ensure_eq};
 
 fn runs(cx: &Cx) -> Result<Vec<SyncId>, Failure> {
-    let mut out = Vec::new();
-    let mut req = PageRequest::first(0);
-    loop {
-        let p = cx.e().list_sync_runs(&req)?;
-        out.extend(p.items.into_iter().map(|r| r.id));
-        match p.next_token {
-            Some(t) => req = PageRequest::after(0, t),
-            None => return Ok(out),
-        }
-    }
+    Ok(crate::engine::all_sync_runs(cx.e())?
+        .into_iter()
+        .map(|r| r.id)
+        .collect())
 }
 
 pub fn cleanup_rules(cx: &mut Cx) -> CheckResult {
