@@ -155,29 +155,12 @@ impl<'o> Subject<'o> {
             Op::ViewSync(s) => outcome(e.view_sync(ro(s).as_ref()), |_| Value::Unit),
             Op::GetSyncRun(s) => outcome(e.get_sync_run(&r(s)), Value::Run),
             Op::ListSyncRuns { page_size } => {
-                let mut pages = Vec::new();
-                let mut req = PageRequest::first(*page_size);
-                for _ in 0..MAX_PAGES {
-                    match e.list_sync_runs(&req) {
-                        Err(err) => {
-                            return Outcome::ok(Value::RunPages {
-                                pages,
-                                error: Some(err.kind),
-                            })
-                        }
-                        Ok(p) => {
-                            pages.push(p.items);
-                            match p.next_token {
-                                Some(t) => {
-                                    self.tokens.push(t.clone());
-                                    req = PageRequest::after(*page_size, t);
-                                }
-                                None => return Outcome::ok(Value::RunPages { pages, error: None }),
-                            }
-                        }
+                match page_to_end(*page_size, &mut self.tokens, |req| e.list_sync_runs(req)) {
+                    Some((pages, error)) => Outcome::ok(Value::RunPages { pages, error }),
+                    None => {
+                        Outcome::Panic(format!("sync-run list did not end after {MAX_PAGES} pages"))
                     }
                 }
-                Outcome::Panic(format!("sync-run list did not end after {MAX_PAGES} pages"))
             }
             Op::Put { batch, mode } => outcome(e.put(batch, *mode), |_| Value::Unit),
             Op::DeleteGrant(id) => outcome(e.delete_grant(id), Value::Bool),
@@ -188,29 +171,12 @@ impl<'o> Subject<'o> {
                 page_size,
             } => {
                 let sync = ro(sync);
-                let mut pages = Vec::new();
-                let mut req = PageRequest::first(*page_size);
-                for _ in 0..MAX_PAGES {
-                    match e.list(sync.as_ref(), query, &req) {
-                        Err(err) => {
-                            return Outcome::ok(Value::Pages {
-                                pages,
-                                error: Some(err.kind),
-                            })
-                        }
-                        Ok(p) => {
-                            pages.push(p.items);
-                            match p.next_token {
-                                Some(t) => {
-                                    self.tokens.push(t.clone());
-                                    req = PageRequest::after(*page_size, t);
-                                }
-                                None => return Outcome::ok(Value::Pages { pages, error: None }),
-                            }
-                        }
-                    }
+                match page_to_end(*page_size, &mut self.tokens, |req| {
+                    e.list(sync.as_ref(), query, req)
+                }) {
+                    Some((pages, error)) => Outcome::ok(Value::Pages { pages, error }),
+                    None => Outcome::Panic(format!("list did not end after {MAX_PAGES} pages")),
                 }
-                Outcome::Panic(format!("list did not end after {MAX_PAGES} pages"))
             }
             Op::ResumeList {
                 sync,
@@ -292,6 +258,36 @@ impl<'o> Subject<'o> {
             Op::Reopen | Op::AdvanceClock(_) => unreachable!("handled above"),
         }
     }
+}
+
+/// Every page of a paged read, and the error kind that ended it early.
+type Pages<T> = (Vec<Vec<T>>, Option<ErrorKind>);
+
+/// Pages a list to the end with the engine's own tokens (each one kept in `tokens` for later
+/// resumed reads): every page, and the error kind that ended it early. `None` if it never ends.
+fn page_to_end<T>(
+    page_size: usize,
+    tokens: &mut Vec<PageToken>,
+    mut read: impl FnMut(&PageRequest) -> Result<Page<T>>,
+) -> Option<Pages<T>> {
+    let mut pages = Vec::new();
+    let mut req = PageRequest::first(page_size);
+    for _ in 0..MAX_PAGES {
+        match read(&req) {
+            Err(err) => return Some((pages, Some(err.kind))),
+            Ok(p) => {
+                pages.push(p.items);
+                match p.next_token {
+                    Some(t) => {
+                        tokens.push(t.clone());
+                        req = PageRequest::after(page_size, t);
+                    }
+                    None => return Some((pages, None)),
+                }
+            }
+        }
+    }
+    None
 }
 
 /// Where the engines first disagreed.
