@@ -85,7 +85,7 @@ fn acknowledged_writes_survive_sigkill() {
             }
         }
         let line = format!(
-            "{:<7} {survived}/{} kills survived, {acked} acknowledged batches in {checked} syncs",
+            "{:<7} {survived}/{} kills survived, {acked} acknowledged batches in {checked} syncs, {visible} batches seen across the checks",
             info.name,
             kills()
         );
@@ -99,7 +99,6 @@ fn acknowledged_writes_survive_sigkill() {
             }
             None => summary.push(line),
         }
-        let _ = visible;
     }
     eprintln!("{}", summary.join("\n"));
     assert!(unknown.is_empty(), "{unknown:#?}");

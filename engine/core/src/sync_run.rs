@@ -217,12 +217,9 @@ mod tests {
 
     #[test]
     fn seeded_ids_are_deterministic_and_unique() {
-        let x: Vec<_> = (0..50).map(|_| SeededIds::new(7)).collect::<Vec<_>>()[0..1]
-            .iter()
-            .flat_map(|s| (0..50).map(|_| s.next_id(Timestamp(0))).collect::<Vec<_>>())
-            .collect();
-        let s2 = SeededIds::new(7);
-        let y: Vec<_> = (0..50).map(|_| s2.next_id(Timestamp(0))).collect();
+        let draw =
+            |s: &SeededIds| -> Vec<SyncId> { (0..50).map(|_| s.next_id(Timestamp(0))).collect() };
+        let (x, y) = (draw(&SeededIds::new(7)), draw(&SeededIds::new(7)));
         assert_eq!(x, y);
         let mut sorted = x.clone();
         sorted.sort();
