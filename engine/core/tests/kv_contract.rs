@@ -5,3 +5,44 @@
 fn kv_store_over_btree_honours_the_contract() {
     syncproof_engine::contract::assert_passes(&syncproof_engine::kv::BTreeOpener::default());
 }
+
+/// `fresh_writes` (the benchmarks' raw floor) is exactly what `KvStore::put` writes into an
+/// empty sync: the same keys and the same values, index entries included.
+#[test]
+fn fresh_writes_are_what_put_writes() {
+    use syncproof_engine::codec::key::{decode_key, KeyKind};
+    use syncproof_engine::contract::{child, grant};
+    use syncproof_engine::kv::{fresh_writes, BTreeBackend, KvStore};
+    use syncproof_engine::*;
+
+    let map = BTreeBackend::new();
+    let s = KvStore::new(map.clone(), EngineConfig::default());
+    let (id, _) = s.start_sync().unwrap();
+    let batches = [
+        RecordBatch::Grants(vec![
+            grant("g1", "e", "group", "eng", "user", "alice"),
+            grant("g2", "e", "group", "eng", "user", "bob"),
+        ]),
+        RecordBatch::Resources(vec![child("user", "alice", "org", "acme")]),
+    ];
+    let mut expected = std::collections::BTreeMap::new();
+    for b in &batches {
+        s.put(b, PutMode::Replace).unwrap();
+        for (k, v) in fresh_writes(&id, b).unwrap().ops() {
+            expected.insert(k.to_vec(), v.expect("fresh writes only put").to_vec());
+        }
+    }
+    let written: std::collections::BTreeMap<_, _> = map
+        .map()
+        .read()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| {
+            let kind = decode_key(k).unwrap().kind;
+            kind != KeyKind::SyncRun && kind != KeyKind::SyncRunByStart
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    assert_eq!(written.len(), 3 + 2 * 5 + 1);
+    assert_eq!(written, expected);
+}

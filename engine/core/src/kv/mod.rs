@@ -8,4 +8,4 @@ mod store;
 
 pub use backend::{drive, Durability, DynBackend, KvBackend, KvSnapshot, ScanVisitor, WriteBatch};
 pub use btree::{BTreeBackend, BTreeOpener};
-pub use store::{KvOpener, KvStore};
+pub use store::{fresh_writes, KvOpener, KvStore};

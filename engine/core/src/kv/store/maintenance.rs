@@ -141,7 +141,7 @@ impl<B: KvBackend> KvStore<B> {
         for r in &doomed {
             delete_sync(&mut batch, r);
         }
-        self.backend.write(&batch)?;
+        self.write_runs(&batch)?;
         self.backend.reclaim()?;
         Ok(doomed.into_iter().map(|r| r.id.clone()).collect())
     }
@@ -197,12 +197,12 @@ impl<B: KvBackend> KvStore<B> {
             for run in &runs {
                 put_run(&mut batch, run)?;
             }
-            self.backend.write(&batch)
+            self.write_runs(&batch)
         })();
         if let Err(e) = copied {
             let mut batch = WriteBatch::new();
             runs.iter().for_each(|r| delete_sync(&mut batch, r));
-            let _ = self.backend.write(&batch);
+            let _ = self.write_runs(&batch);
             return Err(e);
         }
         Ok((up, del))
@@ -347,7 +347,7 @@ impl<B: KvBackend> SyncImport for KvImport<'_, B> {
         }
         let mut batch = WriteBatch::new();
         put_run(&mut batch, &self.run)?;
-        self.store.backend.write(&batch)?;
+        self.store.write_runs(&batch)?;
         self.committed = true;
         Ok(())
     }
@@ -358,7 +358,7 @@ impl<B: KvBackend> Drop for KvImport<'_, B> {
         if self.dirty && !self.committed {
             let mut batch = WriteBatch::new();
             delete_sync(&mut batch, &self.run);
-            let _ = self.store.backend.write(&batch);
+            let _ = self.store.write_runs(&batch);
         }
     }
 }

@@ -11,6 +11,8 @@ mod reads;
 mod verify;
 mod writes;
 
+pub use writes::fresh_writes;
+
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
@@ -39,7 +41,25 @@ pub struct KvStore<B: KvBackend> {
     backend: B,
     config: EngineConfig,
     handle: Mutex<Handle>,
+    latest: Mutex<LatestFull>,
 }
+
+/// A cache of the latest finished full sync, which every read that names no sync needs and
+/// which otherwise costs a decode of every sync run. Writes that change sync runs bump
+/// `epoch` before and after they commit and count themselves in `writing`; a reader may use
+/// or fill the cache only for the epoch it saw, with no run write in flight, before taking its
+/// snapshot, so the cached answer always belongs to the snapshot it is used with.
+#[derive(Debug, Default)]
+struct LatestFull {
+    epoch: u64,
+    writing: u32,
+    cached: Option<(u64, Option<SyncId>)>,
+}
+
+/// The run-cache epoch a reader saw before taking its snapshot (`None`: a run write was in
+/// flight, so the cache cannot be trusted for this read).
+#[derive(Clone, Copy)]
+struct Epoch(Option<u64>);
 
 /// Hex of a key, for error messages.
 pub(crate) fn hex(key: &[u8]) -> String {
@@ -143,6 +163,7 @@ impl<B: KvBackend> KvStore<B> {
             backend,
             config,
             handle: Mutex::new(Handle::default()),
+            latest: Mutex::new(LatestFull::default()),
         }
     }
 
@@ -156,10 +177,63 @@ impl<B: KvBackend> KvStore<B> {
         self.handle.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Which sync a read sees (SPEC §2), answered from `snap`.
+    fn latest(&self) -> MutexGuard<'_, LatestFull> {
+        // Every update of the cache leaves it consistent; a panic cannot leave it half-written.
+        self.latest.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The epoch to read under; call before taking the snapshot the read uses.
+    fn epoch(&self) -> Epoch {
+        let l = self.latest();
+        Epoch((l.writing == 0).then_some(l.epoch))
+    }
+
+    /// Writes a batch that creates, changes or deletes sync runs, invalidating the cache of
+    /// the latest full sync for its whole duration.
+    fn write_runs(&self, batch: &WriteBatch) -> Result<()> {
+        {
+            let mut l = self.latest();
+            l.writing += 1;
+            l.epoch += 1;
+        }
+        let out = self.backend.write(batch);
+        let mut l = self.latest();
+        l.writing -= 1;
+        l.epoch += 1;
+        out
+    }
+
+    /// The latest finished full sync in `snap`, from the cache when `seen` allows.
+    fn latest_full(&self, snap: &dyn KvSnapshot, seen: Epoch) -> Result<Option<SyncId>> {
+        let valid = |l: &LatestFull, e: u64| l.writing == 0 && l.epoch == e;
+        if let Some(e) = seen.0 {
+            let l = self.latest();
+            if let Some((at, id)) = &l.cached {
+                if *at == e && valid(&l, e) {
+                    return Ok(id.clone());
+                }
+            }
+        }
+        let latest = all_runs(snap)?
+            .into_iter()
+            .filter(|r| r.sync_type == SyncType::Full)
+            .filter_map(|r| r.ended_at.map(|e| (e, r.id)))
+            .max()
+            .map(|(_, id)| id);
+        if let Some(e) = seen.0 {
+            let mut l = self.latest();
+            if valid(&l, e) {
+                l.cached = Some((e, latest.clone()));
+            }
+        }
+        Ok(latest)
+    }
+
+    /// Which sync a read sees (SPEC §2), answered from `snap`, which was taken after `seen`.
     fn resolve(
         &self,
         snap: &dyn KvSnapshot,
+        seen: Epoch,
         named: Option<&SyncId>,
         handle: &Handle,
     ) -> Result<Option<SyncId>> {
@@ -173,12 +247,7 @@ impl<B: KvBackend> KvStore<B> {
         if let Some(id) = handle.current.as_ref().or(handle.viewed.as_ref()) {
             return Ok(Some(id.clone()));
         }
-        Ok(all_runs(snap)?
-            .into_iter()
-            .filter(|r| r.sync_type == SyncType::Full)
-            .filter_map(|r| r.ended_at.map(|e| (e, r.id)))
-            .max()
-            .map(|(_, id)| id))
+        self.latest_full(snap, seen)
     }
 
     /// Mints a new sync id, refusing one that already exists.
@@ -216,7 +285,7 @@ impl<B: KvBackend> KvStore<B> {
         };
         let mut batch = WriteBatch::new();
         put_run(&mut batch, &run)?;
-        self.backend.write(&batch)?;
+        self.write_runs(&batch)?;
         handle.current = Some(id.clone());
         Ok(id)
     }
@@ -240,7 +309,7 @@ impl<B: KvBackend> KvStore<B> {
         f(&mut run);
         let mut batch = WriteBatch::new();
         put_run(&mut batch, &run)?;
-        self.backend.write(&batch)
+        self.write_runs(&batch)
     }
 
     fn current_id(handle: &Handle, call: &str) -> Result<SyncId> {
@@ -401,8 +470,9 @@ impl<B: KvBackend> StorageEngine for KvStore<B> {
     fn get(&self, sync: Option<&SyncId>, key: &RecordKey) -> Result<Option<Record>> {
         key.validate()?;
         let handle = self.handle().clone();
+        let seen = self.epoch();
         let snap = self.backend.snapshot()?;
-        let Some(sync) = self.resolve(&snap, sync, &handle)? else {
+        let Some(sync) = self.resolve(&snap, seen, sync, &handle)? else {
             return Ok(None);
         };
         let pk = super::layout::primary_key_of(sync.as_str(), key);
@@ -424,15 +494,17 @@ impl<B: KvBackend> StorageEngine for KvStore<B> {
     ) -> Result<Page<Record>> {
         query.validate()?;
         let handle = self.handle().clone();
+        let seen = self.epoch();
         let snap = self.backend.snapshot()?;
-        let resolved = self.resolve(&snap, sync, &handle)?;
+        let resolved = self.resolve(&snap, seen, sync, &handle)?;
         reads::list(&snap, resolved.as_ref(), query, page)
     }
 
     fn stats(&self, sync: Option<&SyncId>) -> Result<Stats> {
         let handle = self.handle().clone();
+        let seen = self.epoch();
         let snap = self.backend.snapshot()?;
-        match self.resolve(&snap, sync, &handle)? {
+        match self.resolve(&snap, seen, sync, &handle)? {
             Some(s) => reads::stats(&snap, &s),
             None => Ok(Stats::default()),
         }

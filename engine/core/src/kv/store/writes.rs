@@ -165,3 +165,32 @@ impl<B: KvBackend> KvStore<B> {
         Ok(true)
     }
 }
+
+/// A snapshot of an empty store.
+struct Empty;
+
+impl KvSnapshot for Empty {
+    fn get(&self, _: &[u8], _: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<bool> {
+        Ok(false)
+    }
+    fn scan(
+        &self,
+        _: &[u8],
+        _: Option<&[u8]>,
+        _: bool,
+        _: crate::kv::ScanVisitor<'_>,
+    ) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// The exact keys and values [`KvStore::put`] writes for `records` (mode `Replace`) into a
+/// sync that holds none of them yet: primary keys with their envelopes and every index entry.
+/// The benchmarks write these straight into a backend as the floor that shows the layer's own
+/// overhead; it also shows the layout without opening a store.
+pub fn fresh_writes(sync: &SyncId, records: &RecordBatch) -> Result<WriteBatch> {
+    records.validate(usize::MAX)?;
+    let mut batch = WriteBatch::new();
+    plan_batch(&Empty, sync.as_str(), records, PutMode::Replace, &mut batch)?;
+    Ok(batch)
+}
