@@ -1,25 +1,53 @@
-//! Criterion groups, the engine as the parameter:
-//! - `ingest`: one full sync of N grants (with their resources and entitlements), flushed;
-//!   for the key-value engines `ingest_raw_floor` writes the same number of keys and values
-//!   straight into the backend, the floor that shows the layer's own overhead.
-//! - `point_get`: 1,000 grant gets by id in an N-grant sync.
-//! - `page_all_grants`: paging through all N grants, 1,000 per page.
-//! - `list_by_principal`: the grants of 100 principals through the index.
+//! Criterion groups, the engine as the function and the grant count N as the parameter
+//! (`<group>/<engine>/<N>`); `syncproof report` turns their results into `reports/README.md`.
 //!
-//! Run: `cargo bench -p syncproof-benches` (`SYNCPROOF_BENCH_LARGE=1` for 100k and 1M).
+//! Writes (each ends with `flush()`, so every engine pays for durability the same way):
+//! - `ingest`: one full sync of N grants with their users, groups and entitlements.
+//! - `ingest_raw_floor`: the exact keys and values the key-value layer writes for that sync
+//!   (`kv::fresh_writes`), written straight into each backend: the layer's floor.
+//! - `resync_if_newer`: the same records again, if-newer, into the open sync; half are newer.
+//! - `diff_10pct`: `generate_sync_diff` of two syncs that differ in a tenth of the grants.
+//! - `cleanup`: `cleanup(1)` with two full syncs, deleting the older one.
+//! - `clone`: `clone_sync` of one sync into an empty store.
+//!
+//! Reads, in one finished sync of N grants:
+//! - `point_get`: 1,000 grant gets by id.
+//! - `page_all_grants`: every grant, 1,000 per page, resuming with page tokens.
+//! - `list_by_principal`, `list_by_entitlement`: index lists, every page.
+//!
+//! Run: `cargo bench -p syncproof-benches` (sizes: see `syncproof_benches::sizes`).
 
-use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
-use syncproof_benches::{empty, shape, sizes, with_sync};
-use syncproof_engine::kv::WriteBatch;
+use std::time::Duration;
+
+use criterion::measurement::WallTime;
+use criterion::{
+    criterion_group, criterion_main, BatchSize, BenchmarkGroup, BenchmarkId, Criterion, Throughput,
+};
+use syncproof_benches::*;
 use syncproof_engine::*;
 use syncproof_harness::engines;
-use syncproof_harness::workload::{batches, grant, write_sync};
+use syncproof_harness::workload::{grant, records_per_sync, write_sync};
+
+/// A group for whole-store writes: few, long samples, each on fresh set-up.
+fn write_group<'c>(c: &'c mut Criterion, name: &str) -> BenchmarkGroup<'c, WallTime> {
+    let mut g = c.benchmark_group(name);
+    g.sample_size(10).warm_up_time(Duration::from_secs(1));
+    g
+}
+
+/// A group for reads: more samples on one prepared store.
+fn read_group<'c>(c: &'c mut Criterion, name: &str) -> BenchmarkGroup<'c, WallTime> {
+    let mut g = c.benchmark_group(name);
+    g.sample_size(20)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    g
+}
 
 fn ingest(c: &mut Criterion) {
-    let mut g = c.benchmark_group("ingest");
-    g.sample_size(10);
+    let mut g = write_group(c, "ingest");
     for n in sizes() {
-        g.throughput(Throughput::Elements(n as u64));
+        g.throughput(Throughput::Elements(records_per_sync(&shape(n))));
         for info in engines::all() {
             let opener = (info.opener)();
             g.bench_with_input(BenchmarkId::new(info.name, n), &n, |b, &n| {
@@ -37,21 +65,10 @@ fn ingest(c: &mut Criterion) {
     }
     g.finish();
 
-    // The floor: the same records' keys and envelopes written raw, one batch per 1,000.
-    let mut g = c.benchmark_group("ingest_raw_floor");
-    g.sample_size(10);
+    let mut g = write_group(c, "ingest_raw_floor");
     for n in sizes() {
-        g.throughput(Throughput::Elements(n as u64));
-        let raw: Vec<WriteBatch> = batches(shape(n), 0)
-            .map(|b| {
-                let mut w = WriteBatch::new();
-                for (i, r) in b.to_records().iter().enumerate() {
-                    let key = format!("{:?}{i}", r.key()).into_bytes();
-                    w.put(key, codec::envelope::encode_record(r).unwrap());
-                }
-                w
-            })
-            .collect();
+        g.throughput(Throughput::Elements(records_per_sync(&shape(n))));
+        let raw = raw_floor(n);
         for info in engines::all() {
             let Some(open) = info.kv else { continue };
             g.bench_with_input(BenchmarkId::new(info.name, n), &n, |b, _| {
@@ -76,14 +93,110 @@ fn ingest(c: &mut Criterion) {
     g.finish();
 }
 
+fn resync(c: &mut Criterion) {
+    let mut g = write_group(c, "resync_if_newer");
+    for n in sizes() {
+        g.throughput(Throughput::Elements(records_per_sync(&shape(n))));
+        let again = half_newer(n);
+        for info in engines::all() {
+            let opener = (info.opener)();
+            g.bench_with_input(BenchmarkId::new(info.name, n), &n, |b, &n| {
+                b.iter_batched(
+                    || with_open_sync(opener.as_ref(), n),
+                    |s| {
+                        for batch in &again {
+                            s.engine.put(batch, PutMode::IfNewer).unwrap();
+                        }
+                        s.engine.flush().unwrap();
+                        s
+                    },
+                    BatchSize::PerIteration,
+                )
+            });
+        }
+    }
+    g.finish();
+}
+
+fn maintenance(c: &mut Criterion) {
+    let mut g = write_group(c, "diff_10pct");
+    for n in sizes() {
+        g.throughput(Throughput::Elements(records_per_sync(&shape(n))));
+        for info in engines::all() {
+            let opener = (info.opener)();
+            g.bench_with_input(BenchmarkId::new(info.name, n), &n, |b, &n| {
+                b.iter_batched(
+                    || with_syncs(opener.as_ref(), n, 2),
+                    |(s, ids)| {
+                        s.engine.generate_sync_diff(&ids[0], &ids[1]).unwrap();
+                        s.engine.flush().unwrap();
+                        s
+                    },
+                    BatchSize::PerIteration,
+                )
+            });
+        }
+    }
+    g.finish();
+
+    let mut g = write_group(c, "cleanup");
+    for n in sizes() {
+        g.throughput(Throughput::Elements(records_per_sync(&shape(n))));
+        for info in engines::all() {
+            let opener = (info.opener)();
+            g.bench_with_input(BenchmarkId::new(info.name, n), &n, |b, &n| {
+                b.iter_batched(
+                    || with_syncs(opener.as_ref(), n, 2).0,
+                    |s| {
+                        assert_eq!(s.engine.cleanup(1).unwrap().len(), 1);
+                        s.engine.flush().unwrap();
+                        s
+                    },
+                    BatchSize::PerIteration,
+                )
+            });
+        }
+    }
+    g.finish();
+
+    let mut g = write_group(c, "clone");
+    for n in sizes() {
+        g.throughput(Throughput::Elements(records_per_sync(&shape(n))));
+        for info in engines::all() {
+            let opener = (info.opener)();
+            let (src, id) = with_sync(opener.as_ref(), n);
+            g.bench_with_input(BenchmarkId::new(info.name, n), &n, |b, _| {
+                b.iter_batched(
+                    || empty(opener.as_ref()),
+                    |target| {
+                        src.engine.clone_sync(&id, target.engine.as_ref()).unwrap();
+                        target.engine.flush().unwrap();
+                        target
+                    },
+                    BatchSize::PerIteration,
+                )
+            });
+        }
+    }
+    g.finish();
+}
+
+/// Lists every page of `query` in `sync`; the number of records.
+fn list_all(e: &dyn StorageEngine, sync: &SyncId, query: &ListQuery) -> usize {
+    page::read_all(1_000, |req| e.list(Some(sync), query, req))
+        .unwrap()
+        .len()
+}
+
 fn reads(c: &mut Criterion) {
     for n in sizes() {
+        let sh = shape(n);
         let stores: Vec<_> = engines::all()
             .into_iter()
             .map(|info| (info.name, with_sync((info.opener)().as_ref(), n)))
             .collect();
-        let sh = shape(n);
-        let mut g = c.benchmark_group("point_get");
+
+        let mut g = read_group(c, "point_get");
         g.throughput(Throughput::Elements(1_000));
         for (name, (s, id)) in &stores {
             g.bench_with_input(BenchmarkId::new(*name, n), &n, |b, _| {
@@ -96,50 +209,61 @@ fn reads(c: &mut Criterion) {
             });
         }
         g.finish();
-        let mut g = c.benchmark_group("page_all_grants");
+
+        let mut g = read_group(c, "page_all_grants");
         g.throughput(Throughput::Elements(n as u64));
+        let all = ListQuery::Grants(GrantFilter::All);
         for (name, (s, id)) in &stores {
             g.bench_with_input(BenchmarkId::new(*name, n), &n, |b, &n| {
-                b.iter(|| {
-                    let mut req = PageRequest::first(1_000);
-                    let mut seen = 0;
-                    loop {
-                        let p = s
-                            .engine
-                            .list(Some(id), &ListQuery::Grants(GrantFilter::All), &req)
-                            .unwrap();
-                        seen += p.items.len();
-                        match p.next_token {
-                            Some(t) => req = PageRequest::after(1_000, t),
-                            None => break,
-                        }
-                    }
-                    assert_eq!(seen, n);
-                })
+                b.iter(|| assert_eq!(list_all(s.engine.as_ref(), id, &all), n))
             });
         }
         g.finish();
-        let mut g = c.benchmark_group("list_by_principal");
-        g.throughput(Throughput::Elements(100));
-        for (name, (s, id)) in &stores {
-            g.bench_with_input(BenchmarkId::new(*name, n), &n, |b, _| {
-                b.iter(|| {
-                    for u in 0..100 {
-                        let p = ResourceId::new("user", format!("{:07}", u * 7 % sh.users));
-                        s.engine
-                            .list(
-                                Some(id),
-                                &ListQuery::Grants(GrantFilter::Principal(p)),
-                                &PageRequest::first(0),
-                            )
-                            .unwrap();
-                    }
+
+        // 100 principals (about 10 grants each) and up to 100 entitlements (about 100 each).
+        let principals: Vec<_> = (0..100)
+            .map(|u| {
+                ListQuery::Grants(GrantFilter::Principal(ResourceId::new(
+                    "user",
+                    format!("{:07}", u * 7 % sh.users),
+                )))
+            })
+            .collect();
+        let entitlements: Vec<_> = (0..sh.groups.min(100))
+            .map(|i| {
+                let e = grant(&sh, i * 13 % sh.groups, 0).entitlement.id;
+                ListQuery::Grants(GrantFilter::Entitlement {
+                    id: e,
+                    principal: None,
                 })
-            });
+            })
+            .collect();
+        for (group, queries) in [
+            ("list_by_principal", &principals),
+            ("list_by_entitlement", &entitlements),
+        ] {
+            let (s, id) = &stores[0].1;
+            let listed: usize = queries
+                .iter()
+                .map(|q| list_all(s.engine.as_ref(), id, q))
+                .sum();
+            let mut g = read_group(c, group);
+            g.throughput(Throughput::Elements(listed as u64));
+            for (name, (s, id)) in &stores {
+                g.bench_with_input(BenchmarkId::new(*name, n), &n, |b, _| {
+                    b.iter(|| {
+                        let got: usize = queries
+                            .iter()
+                            .map(|q| list_all(s.engine.as_ref(), id, q))
+                            .sum();
+                        assert_eq!(got, listed);
+                    })
+                });
+            }
+            g.finish();
         }
-        g.finish();
     }
 }
 
-criterion_group!(benches, ingest, reads);
+criterion_group!(benches, ingest, resync, maintenance, reads);
 criterion_main!(benches);

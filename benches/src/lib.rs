@@ -1,22 +1,59 @@
-//! Shared set-up of the benchmarks: workload sizes and stores prepared in temp dirs.
+//! Shared set-up of the benchmarks: workload sizes, the workloads' inputs, and stores prepared
+//! in temp dirs.
 //!
-//! Sizes: N = 1k and 10k grants by default; `SYNCPROOF_BENCH_LARGE=1` adds 100k and 1M.
-//! Every engine runs with `Durability::Flush` (the registry's setting), the same for all.
+//! Sizes: N = 1k and 10k grants by default; `SYNCPROOF_BENCH_LARGE=1` adds 100k and 1M, and
+//! `SYNCPROOF_BENCH_SIZES=1000,100000` picks the sizes exactly. Every engine runs with its
+//! registry durability (`Durability::Flush` for the key-value engines: commits reach the OS,
+//! `flush()` fsyncs), and every write workload ends with `flush()`, so all engines pay for
+//! durability the same way.
 
 use syncproof_engine::contract::Opener;
-use syncproof_engine::{EngineConfig, StorageEngine, SyncId};
-use syncproof_harness::workload::{write_sync, Shape};
+use syncproof_engine::kv::{fresh_writes, WriteBatch};
+use syncproof_engine::{
+    EngineConfig, PutMode, RecordBatch, StorageEngine, SyncId, SyncType, Timestamp,
+};
+use syncproof_harness::workload::{batches, write_sync, Shape};
 
-/// Grant counts to measure.
+/// The environment variable that lists the sizes exactly.
+pub const SIZES_VAR: &str = "SYNCPROOF_BENCH_SIZES";
+/// The environment variable that adds the large sizes to the defaults.
+pub const LARGE_VAR: &str = "SYNCPROOF_BENCH_LARGE";
+
+/// Grant counts to measure (see the module doc). Exits with a message on a malformed list.
 pub fn sizes() -> Vec<usize> {
+    if let Ok(list) = std::env::var(SIZES_VAR) {
+        return match parse_sizes(&list) {
+            Ok(n) => n,
+            Err(e) => {
+                eprintln!("{SIZES_VAR}={list:?}: {e}");
+                std::process::exit(2);
+            }
+        };
+    }
     let mut n = vec![1_000, 10_000];
-    if std::env::var_os("SYNCPROOF_BENCH_LARGE").is_some() {
+    if std::env::var_os(LARGE_VAR).is_some() {
         n.extend([100_000, 1_000_000]);
     }
     n
 }
 
-/// The workload shape for `grants` grants.
+/// Parses a comma-separated list of grant counts (each at least 100, so that every workload
+/// has something to look up).
+pub fn parse_sizes(list: &str) -> Result<Vec<usize>, String> {
+    list.split(',')
+        .map(|s| {
+            let s = s.trim().replace('_', "");
+            match s.parse::<usize>() {
+                Ok(n) if n >= 100 => Ok(n),
+                Ok(n) => Err(format!("{n} is below the smallest size, 100")),
+                Err(e) => Err(format!("{s:?} is not a grant count: {e}")),
+            }
+        })
+        .collect()
+}
+
+/// The workload shape for `grants` grants: a user per 10 grants, a group (and its `member`
+/// entitlement) per 100.
 pub fn shape(grants: usize) -> Shape {
     Shape {
         users: (grants / 10).max(10),
@@ -26,7 +63,7 @@ pub fn shape(grants: usize) -> Shape {
     }
 }
 
-/// A store of one engine in its own temp dir.
+/// A store of one engine in its own temp dir (removed on drop, after the engine closes).
 pub struct Store {
     pub engine: Box<dyn StorageEngine>,
     _dir: tempfile::TempDir,
@@ -43,8 +80,112 @@ pub fn empty(opener: &dyn Opener) -> Store {
 
 /// A store holding one finished sync of `grants` grants; returns it and the sync id.
 pub fn with_sync(opener: &dyn Opener, grants: usize) -> (Store, SyncId) {
+    let (s, ids) = with_syncs(opener, grants, 1);
+    (s, ids[0].clone())
+}
+
+/// A store holding `count` finished full syncs of `grants` grants, variants 0, 1, …: each
+/// moves another tenth of the grants to other users. Flushed.
+pub fn with_syncs(opener: &dyn Opener, grants: usize, count: u64) -> (Store, Vec<SyncId>) {
     let s = empty(opener);
-    let id = write_sync(s.engine.as_ref(), shape(grants), 0, &mut |_| {}).expect("write sync");
+    let ids = (0..count)
+        .map(|v| write_sync(s.engine.as_ref(), shape(grants), v, &mut |_| {}).expect("write sync"))
+        .collect();
     s.engine.flush().expect("flush");
-    (s, id)
+    (s, ids)
+}
+
+/// A store whose current (unfinished) sync holds variant 0 of `grants` grants: where an
+/// if-newer re-sync lands. Flushed.
+pub fn with_open_sync(opener: &dyn Opener, grants: usize) -> Store {
+    let s = empty(opener);
+    s.engine
+        .start_new_sync(SyncType::Full, None)
+        .expect("start sync");
+    for b in batches(shape(grants), 0) {
+        s.engine.put(&b, PutMode::Replace).expect("put");
+    }
+    s.engine.flush().expect("flush");
+    s
+}
+
+/// Variant 0 of the sync again, with every other record of each batch discovered one second
+/// later: an if-newer re-sync over variant 0 replaces exactly half of the records.
+pub fn half_newer(grants: usize) -> Vec<RecordBatch> {
+    fn bump<T>(v: &mut [T], at: impl Fn(&mut T) -> &mut Timestamp) {
+        for r in v.iter_mut().step_by(2) {
+            let t = at(r);
+            *t = Timestamp(t.0 + 1_000_000_000);
+        }
+    }
+    batches(shape(grants), 0)
+        .map(|mut b| {
+            match &mut b {
+                RecordBatch::ResourceTypes(v) => bump(v, |r| &mut r.discovered_at),
+                RecordBatch::Resources(v) => bump(v, |r| &mut r.discovered_at),
+                RecordBatch::Entitlements(v) => bump(v, |r| &mut r.discovered_at),
+                RecordBatch::Grants(v) => bump(v, |r| &mut r.discovered_at),
+                RecordBatch::Assets(v) => bump(v, |r| &mut r.discovered_at),
+            }
+            b
+        })
+        .collect()
+}
+
+/// The raw floor's input: for each batch of one sync of `grants` grants, exactly the keys and
+/// values the key-value layer writes for it (`kv::fresh_writes`), under a sync id minted
+/// by the default id source, so keys have their real length.
+pub fn raw_floor(grants: usize) -> Vec<WriteBatch> {
+    let config = EngineConfig::default();
+    let sync = config.ids.next_id(config.clock.now());
+    batches(shape(grants), 0)
+        .map(|b| fresh_writes(&sync, &b).expect("workload records are valid"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use syncproof_harness::workload::records_per_sync;
+
+    #[test]
+    fn sizes_parse_and_refuse_nonsense() {
+        assert_eq!(parse_sizes("1000, 100_000").unwrap(), vec![1_000, 100_000]);
+        assert!(parse_sizes("10").unwrap_err().contains("below"));
+        assert!(parse_sizes("1k").unwrap_err().contains("not a grant count"));
+        assert!(parse_sizes("").is_err());
+    }
+
+    #[test]
+    fn half_newer_moves_every_other_record_forward() {
+        let old: Vec<_> = batches(shape(1_000), 0).collect();
+        let new = half_newer(1_000);
+        let (mut newer, mut same) = (0, 0);
+        for (o, n) in old.iter().zip(&new) {
+            for (a, b) in o.to_records().iter().zip(n.to_records()) {
+                assert_eq!(a.key(), b.key());
+                match b.discovered_at().0 - a.discovered_at().0 {
+                    0 => same += 1,
+                    1_000_000_000 => newer += 1,
+                    d => panic!("moved by {d}"),
+                }
+            }
+        }
+        assert_eq!(newer + same, records_per_sync(&shape(1_000)));
+        let ceil_halves: u64 = old.iter().map(|b| b.len().div_ceil(2) as u64).sum();
+        assert_eq!(
+            newer, ceil_halves,
+            "every other record of each batch is newer"
+        );
+    }
+
+    #[test]
+    fn raw_floor_has_every_record_and_its_index_entries() {
+        let n = 1_000;
+        let puts: usize = raw_floor(n).iter().map(WriteBatch::len).sum();
+        let sh = shape(n);
+        // Grants carry five index entries, resources with a parent and entitlements one.
+        let expected = records_per_sync(&sh) as usize + 5 * n + (sh.users + sh.groups) + sh.groups;
+        assert_eq!(puts, expected);
+    }
 }

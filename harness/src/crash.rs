@@ -7,6 +7,7 @@ use std::io::Write;
 use std::path::Path;
 
 use syncproof_engine::contract::grant;
+use syncproof_engine::page::read_all;
 use syncproof_engine::*;
 
 /// Grants per batch; a batch is visible wholly (this many) or not at all.
@@ -122,20 +123,15 @@ pub fn check_from(e: &dyn StorageEngine, log: &str, skip: usize, verify: bool) -
         }
         // Count each batch's grants: 0 or BATCH, never in between.
         let mut per_batch: std::collections::BTreeMap<String, usize> = Default::default();
-        let mut req = PageRequest::first(MAX_PAGE_SIZE);
-        loop {
-            let p = e.list(Some(id), &ListQuery::Grants(GrantFilter::All), &req)?;
-            for r in &p.items {
-                if let Record::Grant(g) = r {
-                    let batch =
-                        g.id.rsplit_once('-')
-                            .map_or(g.id.clone(), |(b, _)| b.to_string());
-                    *per_batch.entry(batch).or_default() += 1;
-                }
-            }
-            match p.next_token {
-                Some(t) => req = PageRequest::after(MAX_PAGE_SIZE, t),
-                None => break,
+        let grants = read_all(MAX_PAGE_SIZE, |req| {
+            e.list(Some(id), &ListQuery::Grants(GrantFilter::All), req)
+        })?;
+        for r in &grants {
+            if let Record::Grant(g) = r {
+                let batch =
+                    g.id.rsplit_once('-')
+                        .map_or(g.id.clone(), |(b, _)| b.to_string());
+                *per_batch.entry(batch).or_default() += 1;
             }
         }
         for (b, count) in &per_batch {

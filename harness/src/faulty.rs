@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use syncproof_engine::contract::Opener;
 use syncproof_engine::engine::all_sync_runs;
+use syncproof_engine::page::read_all;
 use syncproof_engine::*;
 
 macro_rules! bugs {
@@ -460,23 +461,7 @@ impl Faulty {
         keep: &dyn Fn(&Record) -> bool,
         order: &dyn Fn(&mut Vec<Record>),
     ) -> Result<Page<Record>> {
-        let mut all = Vec::new();
-        let mut token = None;
-        loop {
-            let p = self.inner.list(
-                sync,
-                fetch,
-                &PageRequest {
-                    size: MAX_PAGE_SIZE,
-                    token,
-                },
-            )?;
-            all.extend(p.items);
-            match p.next_token {
-                Some(t) => token = Some(t),
-                None => break,
-            }
-        }
+        let mut all = read_all(MAX_PAGE_SIZE, |req| self.inner.list(sync, fetch, req))?;
         all.retain(|r| keep(r));
         order(&mut all);
         let offset = match &page.token {

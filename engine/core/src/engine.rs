@@ -152,14 +152,5 @@ pub trait StorageEngine: Send + Sync {
 
 /// Every sync run of a store, in list order (pages through `list_sync_runs` to the end).
 pub fn all_sync_runs(e: &dyn StorageEngine) -> Result<Vec<SyncRun>> {
-    let mut out = Vec::new();
-    let mut req = PageRequest::first(crate::page::MAX_PAGE_SIZE);
-    loop {
-        let p = e.list_sync_runs(&req)?;
-        out.extend(p.items);
-        match p.next_token {
-            Some(t) => req = PageRequest::after(crate::page::MAX_PAGE_SIZE, t),
-            None => return Ok(out),
-        }
-    }
+    crate::page::read_all(crate::page::MAX_PAGE_SIZE, |req| e.list_sync_runs(req))
 }

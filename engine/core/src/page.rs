@@ -61,6 +61,32 @@ impl<T> Page<T> {
     }
 }
 
+/// Reads every page of a list, `page_size` at a time, resuming with each page's token; the
+/// items in list order. A page that is empty but offers a next token is an error (the list
+/// would never end), reported as corruption of the engine's answers.
+pub fn read_all<T>(
+    page_size: usize,
+    mut read: impl FnMut(&PageRequest) -> crate::Result<Page<T>>,
+) -> crate::Result<Vec<T>> {
+    let mut out = Vec::new();
+    let mut req = PageRequest::first(page_size);
+    loop {
+        let p = read(&req)?;
+        let empty = p.items.is_empty();
+        out.extend(p.items);
+        match p.next_token {
+            Some(_) if empty => {
+                return Err(crate::Error::corruption(format!(
+                    "an empty page offered a next token after {} items",
+                    out.len()
+                )))
+            }
+            Some(t) => req = PageRequest::after(page_size, t),
+            None => return Ok(out),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,5 +103,26 @@ mod tests {
             PageRequest::first(usize::MAX).effective_size(),
             MAX_PAGE_SIZE
         );
+    }
+
+    #[test]
+    fn read_all_follows_tokens_and_refuses_an_endless_list() {
+        let pages = |req: &PageRequest| -> crate::Result<Page<u32>> {
+            let start: u32 = req.token.as_ref().map_or(0, |t| t.0.parse().unwrap());
+            let end = (start + req.size as u32).min(5);
+            Ok(Page {
+                items: (start..end).collect(),
+                next_token: (end < 5).then(|| PageToken(end.to_string())),
+            })
+        };
+        assert_eq!(read_all(2, pages).unwrap(), vec![0, 1, 2, 3, 4]);
+        let endless = |_: &PageRequest| -> crate::Result<Page<u32>> {
+            Ok(Page {
+                items: vec![],
+                next_token: Some(PageToken("again".into())),
+            })
+        };
+        let err = read_all(2, endless).unwrap_err();
+        assert_eq!(err.kind, crate::ErrorKind::Corruption);
     }
 }
