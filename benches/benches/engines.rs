@@ -21,17 +21,19 @@ use std::time::Duration;
 
 use criterion::measurement::WallTime;
 use criterion::{
-    criterion_group, criterion_main, BatchSize, BenchmarkGroup, BenchmarkId, Criterion, Throughput,
+    criterion_group, BatchSize, BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput,
 };
 use syncproof_benches::*;
 use syncproof_engine::*;
-use syncproof_harness::engines;
-use syncproof_harness::workload::{grant, records_per_sync, write_sync};
+use syncproof_harness::workload::{batches, grant, records_per_sync, write_sync_of};
+use syncproof_harness::{engines, report};
 
 /// A group for whole-store writes: few, long samples, each on fresh set-up.
 fn write_group<'c>(c: &'c mut Criterion, name: &str) -> BenchmarkGroup<'c, WallTime> {
     let mut g = c.benchmark_group(name);
-    g.sample_size(10).warm_up_time(Duration::from_secs(1));
+    g.sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .sampling_mode(SamplingMode::Flat);
     g
 }
 
@@ -48,13 +50,14 @@ fn ingest(c: &mut Criterion) {
     let mut g = write_group(c, "ingest");
     for n in sizes() {
         g.throughput(Throughput::Elements(records_per_sync(&shape(n))));
+        let sync: Vec<RecordBatch> = batches(shape(n), 0).collect();
         for info in engines::all() {
             let opener = (info.opener)();
-            g.bench_with_input(BenchmarkId::new(info.name, n), &n, |b, &n| {
+            g.bench_with_input(BenchmarkId::new(info.name, n), &n, |b, _| {
                 b.iter_batched(
                     || empty(opener.as_ref()),
                     |s| {
-                        write_sync(s.engine.as_ref(), shape(n), 0, &mut |_| {}).unwrap();
+                        write_sync_of(s.engine.as_ref(), &sync, &mut |_| {}).unwrap();
                         s.engine.flush().unwrap();
                         s
                     },
@@ -266,4 +269,21 @@ fn reads(c: &mut Criterion) {
 }
 
 criterion_group!(benches, ingest, resync, maintenance, reads);
-criterion_main!(benches);
+
+/// criterion's main, after recording the run's command, sizes and commit for the report.
+fn main() {
+    let env: Vec<(&str, String)> = [SIZES_VAR, LARGE_VAR]
+        .into_iter()
+        .filter_map(|k| std::env::var(k).ok().map(|v| (k, v)))
+        .collect();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let testing = args.iter().any(|a| a == "--test" || a == "--list");
+    if let (false, Some(dir)) = (testing, report::criterion_dir()) {
+        let info = report::RunInfo::of_this_run(sizes(), &args, &env);
+        if let Err(e) = info.write(&dir) {
+            eprintln!("warning: cannot record the run in {}: {e}", dir.display());
+        }
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

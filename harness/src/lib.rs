@@ -17,6 +17,7 @@ pub mod kv_level;
 pub mod migrate;
 pub mod ops;
 pub mod outcome;
+pub mod report;
 pub mod repro;
 pub mod runner;
 pub mod shrink;

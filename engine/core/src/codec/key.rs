@@ -177,12 +177,25 @@ impl KeyBuilder {
     }
 }
 
+/// A key of `kind` whose parts are all strings, allocated once at its final size (unless a
+/// part holds zero bytes, which escaping lengthens): the hot path of every record write.
+pub fn str_key(kind: KeyKind, parts: &[&str]) -> Vec<u8> {
+    let len = 2 + parts.iter().map(|p| p.len() + 2).sum::<usize>();
+    let mut buf = Vec::with_capacity(len);
+    buf.push(KEY_FORMAT_VERSION);
+    buf.push(kind as u8);
+    for p in parts {
+        push_str(&mut buf, p);
+    }
+    buf
+}
+
 fn push_str(buf: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     buf.reserve(bytes.len() + 2);
     // Copy runs between zero bytes in one go; the common id has none.
     let mut rest = bytes;
-    while let Some(i) = rest.iter().position(|&b| b == 0) {
+    while let Some(i) = memchr::memchr(0, rest) {
         buf.extend_from_slice(&rest[..i]);
         buf.extend_from_slice(&[ESC, ESC_ZERO]);
         rest = &rest[i + 1..];

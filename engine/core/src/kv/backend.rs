@@ -1,7 +1,7 @@
 //! The ordered key-value level (DESIGN "Two levels"): what a backend must offer so that
 //! [`super::KvStore`] can implement the whole sync-store contract on top of it.
 
-use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use crate::error::Result;
 
@@ -27,9 +27,17 @@ impl Durability {
 
 /// A set of writes applied atomically: range deletes first, then point puts and deletes
 /// (at most one per key: a later operation on a key replaces an earlier one).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+///
+/// Operations are appended as they come (a planned record batch allocates nothing per
+/// operation beyond its key and value); the key order the backends consume is worked out once,
+/// on the first [`WriteBatch::ops`], and only if the appends were not already ascending.
+#[derive(Clone, Debug, Default)]
 pub struct WriteBatch {
-    ops: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    entries: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    /// Whether some append was not above the one before (then `order` is needed).
+    unordered: bool,
+    /// Indexes into `entries` in key order, the last operation of each key only.
+    order: OnceLock<Vec<usize>>,
     ranges: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
@@ -37,34 +45,68 @@ impl WriteBatch {
     pub fn new() -> Self {
         Self::default()
     }
+    fn push(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
+        if self.entries.last().is_some_and(|(last, _)| key <= *last) {
+            self.unordered = true;
+        }
+        self.entries.push((key, value));
+        self.order = OnceLock::new();
+    }
     /// Sets `key` to `value`.
     pub fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
-        self.ops.insert(key, Some(value));
+        self.push(key, Some(value));
     }
     /// Removes `key`.
     pub fn delete(&mut self, key: Vec<u8>) {
-        self.ops.insert(key, None);
+        self.push(key, None);
     }
     /// Removes every key in `[start, end)`.
     pub fn delete_range(&mut self, start: Vec<u8>, end: Vec<u8>) {
         self.ranges.push((start, end));
     }
+    /// The key order of the entries when appends were not ascending (`None`: they were).
+    fn order(&self) -> Option<&[usize]> {
+        if !self.unordered {
+            return None;
+        }
+        Some(self.order.get_or_init(|| {
+            let e = &self.entries;
+            let mut idx: Vec<usize> = (0..e.len()).collect();
+            // Equal keys: the latest operation first, so that dedup keeps it.
+            idx.sort_unstable_by(|&a, &b| e[a].0.cmp(&e[b].0).then(b.cmp(&a)));
+            idx.dedup_by(|later, kept| e[*later].0 == e[*kept].0);
+            idx
+        }))
+    }
     /// Point operations in key order: `Some(value)` puts, `None` deletes.
     pub fn ops(&self) -> impl Iterator<Item = (&[u8], Option<&[u8]>)> {
-        self.ops.iter().map(|(k, v)| (k.as_slice(), v.as_deref()))
+        let order = self.order();
+        (0..self.len()).map(move |i| {
+            let (k, v) = &self.entries[order.map_or(i, |o| o[i])];
+            (k.as_slice(), v.as_deref())
+        })
     }
     /// Range deletes, applied before the point operations.
     pub fn ranges(&self) -> &[(Vec<u8>, Vec<u8>)] {
         &self.ranges
     }
     pub fn is_empty(&self) -> bool {
-        self.ops.is_empty() && self.ranges.is_empty()
+        self.entries.is_empty() && self.ranges.is_empty()
     }
-    /// Number of point operations.
+    /// Number of point operations (distinct keys).
     pub fn len(&self) -> usize {
-        self.ops.len()
+        self.order().map_or(self.entries.len(), <[usize]>::len)
     }
 }
+
+/// Batches are equal when they apply the same operations, however they were appended.
+impl PartialEq for WriteBatch {
+    fn eq(&self, other: &Self) -> bool {
+        self.ranges == other.ranges && self.ops().eq(other.ops())
+    }
+}
+
+impl Eq for WriteBatch {}
 
 /// What a scan calls for each entry; returning `false` stops the scan.
 pub type ScanVisitor<'v> = &'v mut dyn FnMut(&[u8], &[u8]) -> Result<bool>;
@@ -196,4 +238,52 @@ where
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod write_batch_tests {
+    use super::WriteBatch;
+
+    fn ops(b: &WriteBatch) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+        b.ops()
+            .map(|(k, v)| (k.to_vec(), v.map(<[u8]>::to_vec)))
+            .collect()
+    }
+
+    #[test]
+    fn ops_come_in_key_order_with_the_last_operation_per_key() {
+        let mut b = WriteBatch::new();
+        b.put(b"b".to_vec(), b"1".to_vec());
+        b.put(b"a".to_vec(), b"2".to_vec());
+        b.delete(b"b".to_vec());
+        b.put(b"c".to_vec(), b"3".to_vec());
+        b.put(b"a".to_vec(), b"4".to_vec());
+        let expected = vec![
+            (b"a".to_vec(), Some(b"4".to_vec())),
+            (b"b".to_vec(), None),
+            (b"c".to_vec(), Some(b"3".to_vec())),
+        ];
+        assert_eq!(ops(&b), expected);
+        assert_eq!(b.len(), 3);
+        // An append after the order was worked out is seen.
+        b.put(b"b".to_vec(), b"5".to_vec());
+        assert_eq!(ops(&b)[1], (b"b".to_vec(), Some(b"5".to_vec())));
+        assert_eq!(b.len(), 3);
+    }
+
+    #[test]
+    fn ascending_appends_and_equality_by_effect() {
+        let mut a = WriteBatch::new();
+        a.put(b"a".to_vec(), vec![]);
+        a.put(b"b".to_vec(), vec![]);
+        let mut b = WriteBatch::new();
+        b.put(b"b".to_vec(), vec![9]);
+        b.put(b"a".to_vec(), vec![]);
+        b.put(b"b".to_vec(), vec![]);
+        assert_eq!(a.len(), 2);
+        assert_eq!(a, b);
+        b.delete(b"a".to_vec());
+        assert_ne!(a, b);
+        assert!(WriteBatch::new().is_empty());
+    }
 }

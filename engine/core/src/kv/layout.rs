@@ -3,7 +3,7 @@
 //! Primary keys are `KeyKind::<record> [sync, key parts]`; index keys end with the primary key
 //! parts so an index scan comes out in primary-key order. Index values are empty.
 
-use crate::codec::key::{KeyBuilder, KeyKind};
+use crate::codec::key::{str_key, KeyBuilder, KeyKind};
 use crate::query::{EntitlementFilter, GrantFilter, ListQuery, ResourceFilter};
 use crate::record::*;
 
@@ -23,21 +23,13 @@ pub(crate) trait KvRecord: RecordType {
 /// The primary key of `key` in `sync`.
 pub(crate) fn primary_key_of(sync: &str, key: &RecordKey) -> Vec<u8> {
     match key {
-        RecordKey::ResourceType(id) => KeyBuilder::new(KeyKind::ResourceType)
-            .str(sync)
-            .str(id)
-            .finish(),
-        RecordKey::Resource(r) => KeyBuilder::new(KeyKind::Resource)
-            .str(sync)
-            .str(&r.resource_type)
-            .str(&r.resource)
-            .finish(),
-        RecordKey::Entitlement(id) => KeyBuilder::new(KeyKind::Entitlement)
-            .str(sync)
-            .str(id)
-            .finish(),
-        RecordKey::Grant(id) => KeyBuilder::new(KeyKind::Grant).str(sync).str(id).finish(),
-        RecordKey::Asset(id) => KeyBuilder::new(KeyKind::Asset).str(sync).str(id).finish(),
+        RecordKey::ResourceType(id) => str_key(KeyKind::ResourceType, &[sync, id]),
+        RecordKey::Resource(r) => {
+            str_key(KeyKind::Resource, &[sync, &r.resource_type, &r.resource])
+        }
+        RecordKey::Entitlement(id) => str_key(KeyKind::Entitlement, &[sync, id]),
+        RecordKey::Grant(id) => str_key(KeyKind::Grant, &[sync, id]),
+        RecordKey::Asset(id) => str_key(KeyKind::Asset, &[sync, id]),
     }
 }
 
@@ -45,10 +37,7 @@ impl KvRecord for ResourceType {
     const PRIMARY: KeyKind = KeyKind::ResourceType;
     const INDEXED: bool = false;
     fn primary_key(&self, sync: &str) -> Vec<u8> {
-        KeyBuilder::new(Self::PRIMARY)
-            .str(sync)
-            .str(&self.id)
-            .finish()
+        str_key(Self::PRIMARY, &[sync, &self.id])
     }
     fn index_keys(&self, _: &str, _: &mut Vec<Vec<u8>>) {}
 }
@@ -57,23 +46,23 @@ impl KvRecord for Resource {
     const PRIMARY: KeyKind = KeyKind::Resource;
     const INDEXED: bool = true;
     fn primary_key(&self, sync: &str) -> Vec<u8> {
-        KeyBuilder::new(Self::PRIMARY)
-            .str(sync)
-            .str(&self.id.resource_type)
-            .str(&self.id.resource)
-            .finish()
+        str_key(
+            Self::PRIMARY,
+            &[sync, &self.id.resource_type, &self.id.resource],
+        )
     }
     fn index_keys(&self, sync: &str, out: &mut Vec<Vec<u8>>) {
         if let Some(p) = &self.parent {
-            out.push(
-                KeyBuilder::new(KeyKind::ResourceByParent)
-                    .str(sync)
-                    .str(&p.resource_type)
-                    .str(&p.resource)
-                    .str(&self.id.resource_type)
-                    .str(&self.id.resource)
-                    .finish(),
-            );
+            out.push(str_key(
+                KeyKind::ResourceByParent,
+                &[
+                    sync,
+                    &p.resource_type,
+                    &p.resource,
+                    &self.id.resource_type,
+                    &self.id.resource,
+                ],
+            ));
         }
     }
 }
@@ -82,20 +71,14 @@ impl KvRecord for Entitlement {
     const PRIMARY: KeyKind = KeyKind::Entitlement;
     const INDEXED: bool = true;
     fn primary_key(&self, sync: &str) -> Vec<u8> {
-        KeyBuilder::new(Self::PRIMARY)
-            .str(sync)
-            .str(&self.id)
-            .finish()
+        str_key(Self::PRIMARY, &[sync, &self.id])
     }
     fn index_keys(&self, sync: &str, out: &mut Vec<Vec<u8>>) {
-        out.push(
-            KeyBuilder::new(KeyKind::EntitlementByResource)
-                .str(sync)
-                .str(&self.resource.resource_type)
-                .str(&self.resource.resource)
-                .str(&self.id)
-                .finish(),
-        );
+        let r = &self.resource;
+        out.push(str_key(
+            KeyKind::EntitlementByResource,
+            &[sync, &r.resource_type, &r.resource, &self.id],
+        ));
     }
 }
 
@@ -103,56 +86,32 @@ impl KvRecord for Grant {
     const PRIMARY: KeyKind = KeyKind::Grant;
     const INDEXED: bool = true;
     fn primary_key(&self, sync: &str) -> Vec<u8> {
-        KeyBuilder::new(Self::PRIMARY)
-            .str(sync)
-            .str(&self.id)
-            .finish()
+        str_key(Self::PRIMARY, &[sync, &self.id])
     }
     fn index_keys(&self, sync: &str, out: &mut Vec<Vec<u8>>) {
-        let (e, er, p) = (
-            &self.entitlement.id,
+        let (e, er, p, id) = (
+            self.entitlement.id.as_str(),
             &self.entitlement.resource,
             &self.principal,
+            self.id.as_str(),
         );
-        out.push(
-            KeyBuilder::new(KeyKind::GrantByResource)
-                .str(sync)
-                .str(&er.resource_type)
-                .str(&er.resource)
-                .str(&self.id)
-                .finish(),
-        );
-        out.push(
-            KeyBuilder::new(KeyKind::GrantByEntitlement)
-                .str(sync)
-                .str(e)
-                .str(&self.id)
-                .finish(),
-        );
-        out.push(
-            KeyBuilder::new(KeyKind::GrantByEntitlementPrincipal)
-                .str(sync)
-                .str(e)
-                .str(&p.resource_type)
-                .str(&p.resource)
-                .str(&self.id)
-                .finish(),
-        );
-        out.push(
-            KeyBuilder::new(KeyKind::GrantByPrincipal)
-                .str(sync)
-                .str(&p.resource_type)
-                .str(&p.resource)
-                .str(&self.id)
-                .finish(),
-        );
-        out.push(
-            KeyBuilder::new(KeyKind::GrantByResourceType)
-                .str(sync)
-                .str(&er.resource_type)
-                .str(&self.id)
-                .finish(),
-        );
+        out.push(str_key(
+            KeyKind::GrantByResource,
+            &[sync, &er.resource_type, &er.resource, id],
+        ));
+        out.push(str_key(KeyKind::GrantByEntitlement, &[sync, e, id]));
+        out.push(str_key(
+            KeyKind::GrantByEntitlementPrincipal,
+            &[sync, e, &p.resource_type, &p.resource, id],
+        ));
+        out.push(str_key(
+            KeyKind::GrantByPrincipal,
+            &[sync, &p.resource_type, &p.resource, id],
+        ));
+        out.push(str_key(
+            KeyKind::GrantByResourceType,
+            &[sync, &er.resource_type, id],
+        ));
     }
 }
 
@@ -160,10 +119,7 @@ impl KvRecord for Asset {
     const PRIMARY: KeyKind = KeyKind::Asset;
     const INDEXED: bool = false;
     fn primary_key(&self, sync: &str) -> Vec<u8> {
-        KeyBuilder::new(Self::PRIMARY)
-            .str(sync)
-            .str(&self.id)
-            .finish()
+        str_key(Self::PRIMARY, &[sync, &self.id])
     }
     fn index_keys(&self, _: &str, _: &mut Vec<Vec<u8>>) {}
 }

@@ -1,5 +1,6 @@
 //! Record writes: replace and if-newer batches, grant deletes, and the index upkeep of both.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 use super::{get_record, hex, KvStore};
@@ -13,6 +14,8 @@ use crate::time::Timestamp;
 
 /// What a batch has decided for one primary key so far.
 struct Slot<'r, T> {
+    /// Index of the record (and of its primary key) that opened this slot.
+    pk: usize,
     /// `discovered_at` of the state the next record competes with (stored, then batch).
     current: Option<Timestamp>,
     winner: Option<&'r T>,
@@ -41,39 +44,48 @@ pub(crate) fn plan_put<T: KvRecord>(
     mode: PutMode,
     batch: &mut WriteBatch,
 ) -> Result<()> {
-    let mut order: Vec<Vec<u8>> = Vec::with_capacity(records.len());
-    let mut slots: HashMap<Vec<u8>, Slot<'_, T>> = HashMap::with_capacity(records.len());
-    for r in records {
-        let pk = r.primary_key(sync);
-        let slot = match slots.get_mut(&pk) {
-            Some(s) => s,
-            None => {
-                let current = match mode {
-                    PutMode::IfNewer => stored_time(snap, &pk)?,
-                    PutMode::Replace => None,
-                };
-                order.push(pk.clone());
-                slots.entry(pk).or_insert(Slot {
-                    current,
-                    winner: None,
-                })
+    // Each primary key is built once; the map borrows it, and the batch takes it at the end.
+    let mut pks: Vec<Vec<u8>> = records.iter().map(|r| r.primary_key(sync)).collect();
+    let mut slots: Vec<Slot<'_, T>> = Vec::with_capacity(records.len());
+    {
+        let mut slot_of: HashMap<&[u8], usize> = HashMap::with_capacity(records.len());
+        for (i, r) in records.iter().enumerate() {
+            let pk = pks[i].as_slice();
+            let slot = match slot_of.entry(pk) {
+                Entry::Occupied(e) => &mut slots[*e.get()],
+                Entry::Vacant(e) => {
+                    let current = match mode {
+                        PutMode::IfNewer => stored_time(snap, pk)?,
+                        PutMode::Replace => None,
+                    };
+                    e.insert(slots.len());
+                    slots.push(Slot {
+                        pk: i,
+                        current,
+                        winner: None,
+                    });
+                    let last = slots.len() - 1;
+                    &mut slots[last]
+                }
+            };
+            let write = match mode {
+                PutMode::Replace => true,
+                PutMode::IfNewer => slot.current.is_none_or(|t| r.discovered_at() > t),
+            };
+            if write {
+                slot.current = Some(r.discovered_at());
+                slot.winner = Some(r);
             }
-        };
-        let write = match mode {
-            PutMode::Replace => true,
-            PutMode::IfNewer => slot.current.is_none_or(|t| r.discovered_at() > t),
-        };
-        if write {
-            slot.current = Some(r.discovered_at());
-            slot.winner = Some(r);
         }
     }
     let mut old_index = Vec::new();
     let mut new_index = Vec::new();
-    for pk in order {
-        let Some(winner) = slots.get(&pk).and_then(|s| s.winner) else {
+    for slot in &slots {
+        let Some(winner) = slot.winner else {
             continue;
         };
+        let pk = std::mem::take(&mut pks[slot.pk]);
+
         old_index.clear();
         new_index.clear();
         if T::INDEXED {

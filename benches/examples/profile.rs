@@ -1,0 +1,78 @@
+//! One workload once, on one engine, for a profiler (`perf record`, `valgrind --tool=callgrind`):
+//! the set-up is the benchmarks' own, so a profile explains a benchmark.
+//!
+//! `cargo run --release -p syncproof-benches --example profile -- WORKLOAD ENGINE N [REPEAT]`
+//! with WORKLOAD one of `ingest`, `floor` (the raw floor of ingest), `page` (every grant,
+//! 1,000 per page).
+
+use syncproof_benches::{empty, raw_floor, shape, with_sync};
+use syncproof_engine::page::read_all;
+use syncproof_engine::*;
+use syncproof_harness::engines;
+use syncproof_harness::workload::{batches, write_sync_of};
+
+fn main() -> std::process::ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (Some(workload), Some(engine), Some(n)) = (args.first(), args.get(1), args.get(2)) else {
+        eprintln!("usage: profile ingest|floor|page ENGINE N [REPEAT]");
+        return std::process::ExitCode::from(2);
+    };
+    let parsed = (
+        n.parse::<usize>(),
+        args.get(3).map_or(Ok(1), |r| r.parse::<usize>()),
+    );
+    let (Ok(n), Ok(repeat)) = parsed else {
+        eprintln!("N and REPEAT are counts");
+        return std::process::ExitCode::from(2);
+    };
+    let info = match engines::select(Some(engine)) {
+        Ok(mut v) if v.len() == 1 => v.remove(0),
+        Ok(_) => {
+            eprintln!("name one engine");
+            return std::process::ExitCode::from(2);
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let opener = (info.opener)();
+    match workload.as_str() {
+        "ingest" => {
+            let sync: Vec<RecordBatch> = batches(shape(n), 0).collect();
+            for _ in 0..repeat {
+                let s = empty(opener.as_ref());
+                write_sync_of(s.engine.as_ref(), &sync, &mut |_| {}).unwrap();
+                s.engine.flush().unwrap();
+            }
+        }
+        "floor" => {
+            let Some(open) = info.kv else {
+                eprintln!("{engine} has no raw backend");
+                return std::process::ExitCode::from(2);
+            };
+            let raw = raw_floor(n);
+            for _ in 0..repeat {
+                let dir = tempfile::tempdir().unwrap();
+                let backend = open(dir.path()).unwrap();
+                for w in &raw {
+                    backend.write(w).unwrap();
+                }
+                backend.flush().unwrap();
+            }
+        }
+        "page" => {
+            let (s, id) = with_sync(opener.as_ref(), n);
+            let all = ListQuery::Grants(GrantFilter::All);
+            for _ in 0..repeat {
+                let got = read_all(1_000, |req| s.engine.list(Some(&id), &all, req)).unwrap();
+                assert_eq!(got.len(), n);
+            }
+        }
+        other => {
+            eprintln!("unknown workload {other:?}");
+            return std::process::ExitCode::from(2);
+        }
+    }
+    std::process::ExitCode::SUCCESS
+}
