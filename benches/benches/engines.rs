@@ -25,29 +25,27 @@ use criterion::{
 };
 use syncproof_benches::*;
 use syncproof_engine::*;
+use syncproof_harness::report::workloads::*;
 use syncproof_harness::workload::{batches, grant, records_per_sync, write_sync_of};
 use syncproof_harness::{engines, report};
 
-/// A group for whole-store writes: few, long samples, each on fresh set-up.
-fn write_group<'c>(c: &'c mut Criterion, name: &str) -> BenchmarkGroup<'c, WallTime> {
-    let mut g = c.benchmark_group(name);
-    g.sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .sampling_mode(SamplingMode::Flat);
-    g
-}
-
-/// A group for reads: more samples on one prepared store.
-fn read_group<'c>(c: &'c mut Criterion, name: &str) -> BenchmarkGroup<'c, WallTime> {
-    let mut g = c.benchmark_group(name);
-    g.sample_size(20)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3));
+/// The criterion group of a workload, sampled as the workload says.
+fn group<'c>(c: &'c mut Criterion, w: &Workload) -> BenchmarkGroup<'c, WallTime> {
+    let mut g = c.benchmark_group(w.group);
+    let s = w.sampling;
+    g.sample_size(s.samples)
+        .warm_up_time(Duration::from_secs(s.warm_up_secs))
+        .measurement_time(Duration::from_secs(s.measurement_secs))
+        .sampling_mode(if s.flat {
+            SamplingMode::Flat
+        } else {
+            SamplingMode::Auto
+        });
     g
 }
 
 fn ingest(c: &mut Criterion) {
-    let mut g = write_group(c, "ingest");
+    let mut g = group(c, &INGEST);
     for n in sizes() {
         g.throughput(Throughput::Elements(records_per_sync(&shape(n))));
         let sync: Vec<RecordBatch> = batches(shape(n), 0).collect();
@@ -68,7 +66,7 @@ fn ingest(c: &mut Criterion) {
     }
     g.finish();
 
-    let mut g = write_group(c, "ingest_raw_floor");
+    let mut g = group(c, &INGEST_RAW_FLOOR);
     for n in sizes() {
         g.throughput(Throughput::Elements(records_per_sync(&shape(n))));
         let raw = raw_floor(n);
@@ -97,7 +95,7 @@ fn ingest(c: &mut Criterion) {
 }
 
 fn resync(c: &mut Criterion) {
-    let mut g = write_group(c, "resync_if_newer");
+    let mut g = group(c, &RESYNC_IF_NEWER);
     for n in sizes() {
         g.throughput(Throughput::Elements(records_per_sync(&shape(n))));
         let again = half_newer(n);
@@ -122,7 +120,7 @@ fn resync(c: &mut Criterion) {
 }
 
 fn maintenance(c: &mut Criterion) {
-    let mut g = write_group(c, "diff_10pct");
+    let mut g = group(c, &DIFF_10PCT);
     for n in sizes() {
         g.throughput(Throughput::Elements(records_per_sync(&shape(n))));
         for info in engines::all() {
@@ -142,7 +140,7 @@ fn maintenance(c: &mut Criterion) {
     }
     g.finish();
 
-    let mut g = write_group(c, "cleanup");
+    let mut g = group(c, &CLEANUP);
     for n in sizes() {
         g.throughput(Throughput::Elements(records_per_sync(&shape(n))));
         for info in engines::all() {
@@ -162,17 +160,18 @@ fn maintenance(c: &mut Criterion) {
     }
     g.finish();
 
-    let mut g = write_group(c, "clone");
+    let mut g = group(c, &CLONE);
     for n in sizes() {
         g.throughput(Throughput::Elements(records_per_sync(&shape(n))));
         for info in engines::all() {
+            let source = LazySync::new((info.opener)(), n);
             let opener = (info.opener)();
-            let (src, id) = with_sync(opener.as_ref(), n);
             g.bench_with_input(BenchmarkId::new(info.name, n), &n, |b, _| {
+                let (src, id) = source.get();
                 b.iter_batched(
                     || empty(opener.as_ref()),
                     |target| {
-                        src.engine.clone_sync(&id, target.engine.as_ref()).unwrap();
+                        src.clone_sync(id, target.engine.as_ref()).unwrap();
                         target.engine.flush().unwrap();
                         target
                     },
@@ -194,72 +193,82 @@ fn list_all(e: &dyn StorageEngine, sync: &SyncId, query: &ListQuery) -> usize {
 fn reads(c: &mut Criterion) {
     for n in sizes() {
         let sh = shape(n);
-        let stores: Vec<_> = engines::all()
+        // Built on first use, so that a filtered run builds only the stores it reads.
+        let stores: Vec<(&str, LazySync)> = engines::all()
             .into_iter()
-            .map(|info| (info.name, with_sync((info.opener)().as_ref(), n)))
+            .map(|info| (info.name, LazySync::new((info.opener)(), n)))
             .collect();
 
-        let mut g = read_group(c, "point_get");
+        let mut g = group(c, &POINT_GET);
         g.throughput(Throughput::Elements(1_000));
-        for (name, (s, id)) in &stores {
+        for (name, store) in &stores {
             g.bench_with_input(BenchmarkId::new(*name, n), &n, |b, _| {
+                let (e, id) = store.get();
                 b.iter(|| {
                     for i in 0..1_000 {
                         let key = RecordKey::Grant(grant(&sh, (i * 7919) % n, 0).id);
-                        assert!(s.engine.get(Some(id), &key).unwrap().is_some());
+                        assert!(e.get(Some(id), &key).unwrap().is_some());
                     }
                 })
             });
         }
         g.finish();
 
-        let mut g = read_group(c, "page_all_grants");
+        let mut g = group(c, &PAGE_ALL_GRANTS);
         g.throughput(Throughput::Elements(n as u64));
         let all = ListQuery::Grants(GrantFilter::All);
-        for (name, (s, id)) in &stores {
+        for (name, store) in &stores {
             g.bench_with_input(BenchmarkId::new(*name, n), &n, |b, &n| {
-                b.iter(|| assert_eq!(list_all(s.engine.as_ref(), id, &all), n))
+                let (e, id) = store.get();
+                b.iter(|| assert_eq!(list_all(e, id, &all), n))
             });
         }
         g.finish();
 
-        // 100 principals (about 10 grants each) and up to 100 entitlements (about 100 each).
-        let principals: Vec<_> = (0..100)
-            .map(|u| {
-                ListQuery::Grants(GrantFilter::Principal(ResourceId::new(
-                    "user",
-                    format!("{:07}", u * 7 % sh.users),
-                )))
-            })
+        // 100 principals (about 10 grants each) and up to 100 entitlements (about 100 each);
+        // how many grants they list is counted from the generator, not from an engine.
+        let users: Vec<ResourceId> = (0..100)
+            .map(|u| ResourceId::new("user", format!("{:07}", u * 7 % sh.users)))
             .collect();
-        let entitlements: Vec<_> = (0..sh.groups.min(100))
-            .map(|i| {
-                let e = grant(&sh, i * 13 % sh.groups, 0).entitlement.id;
-                ListQuery::Grants(GrantFilter::Entitlement {
-                    id: e,
-                    principal: None,
-                })
-            })
+        let ents: Vec<String> = (0..sh.groups.min(100))
+            .map(|i| grant(&sh, i * 13 % sh.groups, 0).entitlement.id)
             .collect();
-        for (group, queries) in [
-            ("list_by_principal", &principals),
-            ("list_by_entitlement", &entitlements),
-        ] {
-            let (s, id) = &stores[0].1;
-            let listed: usize = queries
+        let grants: Vec<Grant> = (0..n).map(|i| grant(&sh, i, 0)).collect();
+        let by_principal = (
+            users
                 .iter()
-                .map(|q| list_all(s.engine.as_ref(), id, q))
-                .sum();
-            let mut g = read_group(c, group);
-            g.throughput(Throughput::Elements(listed as u64));
-            for (name, (s, id)) in &stores {
+                .map(|p| ListQuery::Grants(GrantFilter::Principal(p.clone())))
+                .collect::<Vec<_>>(),
+            users
+                .iter()
+                .map(|p| grants.iter().filter(|g| &g.principal == p).count())
+                .sum::<usize>(),
+        );
+        let by_entitlement = (
+            ents.iter()
+                .map(|e| {
+                    ListQuery::Grants(GrantFilter::Entitlement {
+                        id: e.clone(),
+                        principal: None,
+                    })
+                })
+                .collect::<Vec<_>>(),
+            ents.iter()
+                .map(|e| grants.iter().filter(|g| &g.entitlement.id == e).count())
+                .sum::<usize>(),
+        );
+        for (w, (queries, listed)) in [
+            (&LIST_BY_PRINCIPAL, &by_principal),
+            (&LIST_BY_ENTITLEMENT, &by_entitlement),
+        ] {
+            let mut g = group(c, w);
+            g.throughput(Throughput::Elements(*listed as u64));
+            for (name, store) in &stores {
                 g.bench_with_input(BenchmarkId::new(*name, n), &n, |b, _| {
+                    let (e, id) = store.get();
                     b.iter(|| {
-                        let got: usize = queries
-                            .iter()
-                            .map(|q| list_all(s.engine.as_ref(), id, q))
-                            .sum();
-                        assert_eq!(got, listed);
+                        let got: usize = queries.iter().map(|q| list_all(e, id, q)).sum();
+                        assert_eq!(got, *listed);
                     })
                 });
             }
@@ -278,7 +287,8 @@ fn main() {
         .collect();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let testing = args.iter().any(|a| a == "--test" || a == "--list");
-    if let (false, Some(dir)) = (testing, report::criterion_dir()) {
+    if !testing {
+        let dir = report::criterion_dir();
         let info = report::RunInfo::of_this_run(sizes(), &args, &env);
         if let Err(e) = info.write(&dir) {
             eprintln!("warning: cannot record the run in {}: {e}", dir.display());

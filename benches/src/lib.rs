@@ -84,6 +84,31 @@ pub fn with_sync(opener: &dyn Opener, grants: usize) -> (Store, SyncId) {
     (s, ids[0].clone())
 }
 
+/// A store with one finished sync of N grants, built on first use: a filtered run builds
+/// only the stores of the benchmarks it runs.
+pub struct LazySync {
+    opener: Box<dyn Opener>,
+    grants: usize,
+    cell: std::cell::OnceCell<(Store, SyncId)>,
+}
+
+impl LazySync {
+    pub fn new(opener: Box<dyn Opener>, grants: usize) -> Self {
+        LazySync {
+            opener,
+            grants,
+            cell: std::cell::OnceCell::new(),
+        }
+    }
+    /// The engine and its sync, built now if this is the first use.
+    pub fn get(&self) -> (&dyn StorageEngine, &SyncId) {
+        let (s, id) = self
+            .cell
+            .get_or_init(|| with_sync(self.opener.as_ref(), self.grants));
+        (s.engine.as_ref(), id)
+    }
+}
+
 /// A store holding `count` finished full syncs of `grants` grants, variants 0, 1, …: each
 /// moves another tenth of the grants to other users. Flushed.
 pub fn with_syncs(opener: &dyn Opener, grants: usize, count: u64) -> (Store, Vec<SyncId>) {

@@ -11,6 +11,8 @@ pub struct EngineInfo {
     pub backend: String,
     /// The durability setting the engine is opened with, in words.
     pub durability: &'static str,
+    /// Settings that differ from the upstream defaults, and why (for reports).
+    pub settings: fn() -> String,
     /// Makes an opener for this engine.
     pub opener: fn() -> Box<dyn Opener>,
     /// For key-value engines: opens the raw backend in a directory (the KV level).
@@ -36,6 +38,7 @@ pub fn all() -> Vec<EngineInfo> {
             )
             .into(),
             durability: "none: data lives as long as the process",
+            settings: || "none".into(),
             opener: || Box::new(syncproof_memory::MemoryOpener::default()),
             kv: None,
         },
@@ -44,6 +47,11 @@ pub fn all() -> Vec<EngineInfo> {
             backend: syncproof_sqlite::upstream(),
             durability:
                 "flush: WAL with synchronous=NORMAL, wal_checkpoint(FULL) on flush() and on close",
+            settings: || {
+                "bundled SQLite; WAL journal; ids stored as BLOBs (bytewise order); one table \
+                 per record kind with an index per list filter"
+                    .into()
+            },
             opener: || Box::new(syncproof_sqlite::SqliteOpener::default()),
             kv: None,
         },
@@ -51,6 +59,7 @@ pub fn all() -> Vec<EngineInfo> {
             name: "sled",
             backend: syncproof_sled::UPSTREAM.into(),
             durability: KV_FLUSH,
+            settings: || "defaults (cache 1 GiB, no compression)".into(),
             opener: || Box::new(syncproof_sled::opener()),
             kv: Some(|dir| Ok(Box::new(syncproof_sled::open(dir)?))),
         },
@@ -58,6 +67,14 @@ pub fn all() -> Vec<EngineInfo> {
             name: "mdbx",
             backend: syncproof_mdbx::UPSTREAM.into(),
             durability: "flush: SafeNoSync commits, mdbx_env_sync on flush() and on close",
+            settings: || match syncproof_mdbx::page_size() {
+                Ok(p) => format!(
+                    "{} KiB pages: the smallest whose key-size limit holds the longest \
+                     key SPEC allows (default 4 KiB pages refuse keys over ~2 KB)",
+                    p / 1024
+                ),
+                Err(e) => format!("page size unavailable: {e}"),
+            },
             opener: || Box::new(syncproof_mdbx::opener()),
             kv: Some(|dir| Ok(Box::new(syncproof_mdbx::open(dir)?))),
         },
@@ -66,6 +83,7 @@ pub fn all() -> Vec<EngineInfo> {
             backend: syncproof_redb::UPSTREAM.into(),
             durability:
                 "flush: Durability::None commits, an Immediate commit on flush() and on close",
+            settings: || "defaults".into(),
             opener: || Box::new(syncproof_redb::opener()),
             kv: Some(|dir| Ok(Box::new(syncproof_redb::open(dir)?))),
         },
@@ -73,6 +91,7 @@ pub fn all() -> Vec<EngineInfo> {
             name: "fjall",
             backend: syncproof_fjall::UPSTREAM.into(),
             durability: "flush: PersistMode::Buffer commits, SyncAll on flush() and on close",
+            settings: || "defaults".into(),
             opener: || Box::new(syncproof_fjall::opener()),
             kv: Some(|dir| Ok(Box::new(syncproof_fjall::open(dir)?))),
         },

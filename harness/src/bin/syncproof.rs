@@ -12,7 +12,7 @@ use syncproof_harness::faulty::{Bug, FaultyOpener};
 use syncproof_harness::instrument::Instrumented;
 use syncproof_harness::repro::Repro;
 use syncproof_harness::runner::run_case_with;
-use syncproof_harness::{engines, kv_level, migrate, workload};
+use syncproof_harness::{engines, kv_level, migrate, report, workload};
 
 #[derive(Parser)]
 #[command(
@@ -152,8 +152,32 @@ enum Command {
         #[arg(long)]
         print_test: bool,
     },
-    /// List the engines with their backend crate and durability setting.
+    /// List the engines with their backend crate, durability and settings.
     Engines,
+    /// Turn criterion's results into reports/README.md with SVG charts; or, with --baseline
+    /// and --candidate, compare two saved criterion baselines and exit 1 on a regression.
+    /// Exit 0 done (or no regression), 1 regression, 2 usage error or unreadable results.
+    Report {
+        /// criterion's output directory (default: CRITERION_HOME, $CARGO_TARGET_DIR/criterion,
+        /// or the target/criterion beside this binary).
+        #[arg(long)]
+        criterion_dir: Option<PathBuf>,
+        /// Where README.md and the charts go.
+        #[arg(long, default_value = "reports")]
+        out: PathBuf,
+        /// Markdown to include as the report's notes (default: <out>/notes.md if it exists).
+        #[arg(long)]
+        notes: Option<PathBuf>,
+        /// Name of the criterion baseline to compare against (`--save-baseline NAME`).
+        #[arg(long, requires = "candidate")]
+        baseline: Option<String>,
+        /// Name of the criterion baseline under test.
+        #[arg(long, requires = "baseline")]
+        candidate: Option<String>,
+        /// Smallest change that counts, in percent of the baseline's median (A/B only).
+        #[arg(long, default_value_t = 10.0)]
+        threshold: f64,
+    },
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -415,11 +439,58 @@ fn main() -> ExitCode {
         Command::Engines => {
             for e in engines::all() {
                 println!(
-                    "{:<8} {}\n         durability: {}",
-                    e.name, e.backend, e.durability
+                    "{:<8} {}\n         durability: {}\n         settings: {}",
+                    e.name,
+                    e.backend,
+                    e.durability,
+                    (e.settings)()
                 );
             }
             ExitCode::SUCCESS
+        }
+        Command::Report {
+            criterion_dir,
+            out,
+            notes,
+            baseline,
+            candidate,
+            threshold,
+        } => {
+            let dir = criterion_dir.unwrap_or_else(report::criterion_dir);
+            if let (Some(a), Some(b)) = (baseline, candidate) {
+                if !(threshold.is_finite() && threshold >= 0.0) {
+                    return usage(format!("--threshold {threshold}: give a percentage ≥ 0"));
+                }
+                return match report::compare_baselines(&dir, &a, &b, threshold / 100.0) {
+                    Ok(c) => {
+                        print!("{}", report::compare::render(&c, &a, &b, threshold / 100.0));
+                        if c.regressions().next().is_some() {
+                            ExitCode::from(1)
+                        } else {
+                            ExitCode::SUCCESS
+                        }
+                    }
+                    Err(e) => usage(e),
+                };
+            }
+            let notes = notes.or_else(|| Some(out.join("notes.md")).filter(|p| p.is_file()));
+            let command: Vec<String> = std::env::args()
+                .enumerate()
+                .map(|(i, a)| if i == 0 { "syncproof".into() } else { a })
+                .collect();
+            match report::write_report(&dir, &out, notes.as_deref(), &command.join(" ")) {
+                Ok(w) => {
+                    println!(
+                        "wrote {} ({} results, {} charts) from {}",
+                        w.readme.display(),
+                        w.measurements,
+                        w.charts,
+                        dir.display()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => usage(e),
+            }
         }
         Command::Check {
             engines,

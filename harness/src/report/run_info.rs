@@ -59,18 +59,25 @@ impl RunInfo {
     }
 }
 
-/// Where criterion writes its results, found the way criterion finds it: `CRITERION_HOME`,
-/// else `$CARGO_TARGET_DIR/criterion`, else `criterion` in the target directory that holds
-/// the running executable (`target/release/deps/<bench>`).
-pub fn criterion_dir() -> Option<PathBuf> {
+/// Where criterion writes its results, found as criterion finds it: `CRITERION_HOME`, else
+/// `$CARGO_TARGET_DIR/criterion`, else `criterion` in the `target` directory that holds the
+/// running executable (a bench in `target/release/deps`, `syncproof` in `target/release`),
+/// else `target/criterion` under the current directory.
+pub fn criterion_dir() -> PathBuf {
     if let Some(home) = std::env::var_os("CRITERION_HOME") {
-        return Some(PathBuf::from(home));
+        return PathBuf::from(home);
     }
     if let Some(target) = std::env::var_os("CARGO_TARGET_DIR") {
-        return Some(PathBuf::from(target).join("criterion"));
+        return PathBuf::from(target).join("criterion");
     }
-    let exe = std::env::current_exe().ok()?;
-    Some(exe.parent()?.parent()?.parent()?.join("criterion"))
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| {
+            exe.ancestors()
+                .find(|a| a.file_name().is_some_and(|n| n == "target"))
+                .map(|t| t.join("criterion"))
+        })
+        .unwrap_or_else(|| PathBuf::from("target/criterion"))
 }
 
 fn git_describe() -> Option<String> {

@@ -1,0 +1,380 @@
+//! The published report: `reports/README.md` and one SVG chart per workload.
+
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+use super::compare::duration;
+use super::criterion::Measurement;
+use super::machine::Machine;
+use super::run_info::RunInfo;
+use super::svg::{self, Bar, Panel};
+use super::workloads::{is_floor, workload, BASELINE_ENGINE, WORKLOADS};
+
+/// An engine as the report describes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EngineRow {
+    pub name: String,
+    pub backend: String,
+    pub durability: String,
+    /// Settings that differ from the backend's defaults, and why.
+    pub settings: String,
+    /// Whether it is a key-value engine (the `KvStore` layer over a backend).
+    pub kv: bool,
+}
+
+/// Everything a report is made from.
+pub struct Input<'a> {
+    pub measurements: &'a [Measurement],
+    pub run: Option<RunInfo>,
+    pub machine: Machine,
+    pub engines: Vec<EngineRow>,
+    /// The exact `syncproof report` command line.
+    pub report_command: String,
+    /// Hand-written analysis to include (markdown).
+    pub notes: Option<String>,
+}
+
+/// The rendered report: the markdown and `(file name, svg)` charts it links to.
+pub struct Rendered {
+    pub markdown: String,
+    pub charts: Vec<(String, String)>,
+}
+
+/// Thousands separators: 100000 → 100,000.
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn ratio(x: f64) -> String {
+    format!("{x:.2}×")
+}
+
+fn find<'m>(
+    ms: &'m [Measurement],
+    group: &str,
+    engine: &str,
+    size: u64,
+) -> Option<&'m Measurement> {
+    ms.iter()
+        .find(|m| m.group == group && m.engine == engine && m.size == size)
+}
+
+/// Engines in registry order, then any others the results hold.
+fn engine_order(input: &Input<'_>) -> Vec<String> {
+    let mut order: Vec<String> = input.engines.iter().map(|e| e.name.clone()).collect();
+    for m in input.measurements {
+        if !order.contains(&m.engine) {
+            order.push(m.engine.clone());
+        }
+    }
+    order
+}
+
+/// How many times faster than SQLite `m` is (SQLite's median over `m`'s), if SQLite ran it.
+fn vs_baseline(ms: &[Measurement], m: &Measurement) -> Option<f64> {
+    find(ms, &m.group, BASELINE_ENGINE, m.size).map(|b| b.median.point / m.median.point)
+}
+
+/// `m`'s median over its raw floor's: the key-value layer's own cost (1.00 = none).
+fn vs_floor(ms: &[Measurement], m: &Measurement) -> Option<f64> {
+    let floor = workload(&m.group)?.floor?;
+    find(ms, floor, &m.engine, m.size).map(|f| m.median.point / f.median.point)
+}
+
+/// One line of the targets section.
+struct Target {
+    what: String,
+    verdict: String,
+}
+
+fn targets(input: &Input<'_>) -> Vec<Target> {
+    let ms = input.measurements;
+    let kv: Vec<&str> = input
+        .engines
+        .iter()
+        .filter(|e| e.kv)
+        .map(|e| e.name.as_str())
+        .collect();
+    let mut out = Vec::new();
+    let sizes: BTreeSet<u64> = ms.iter().map(|m| m.size).collect();
+    for &n in &sizes {
+        let overheads: Vec<String> = kv
+            .iter()
+            .filter_map(|e| {
+                let m = find(ms, "ingest", e, n)?;
+                let r = vs_floor(ms, m)?;
+                Some(format!(
+                    "{e} {} {}",
+                    ratio(r),
+                    if r <= 1.5 { "met" } else { "**missed**" }
+                ))
+            })
+            .collect();
+        if !overheads.is_empty() {
+            out.push(Target {
+                what: format!(
+                    "KV-layer ingest within 1.5× of the raw floor, N = {}",
+                    count(n)
+                ),
+                verdict: overheads.join("; "),
+            });
+        }
+    }
+    for (group, goal) in [("ingest", 5.0), ("page_all_grants", 3.0)] {
+        let n = 100_000;
+        let best = kv
+            .iter()
+            .filter_map(|e| {
+                let m = find(ms, group, e, n)?;
+                Some((e, vs_baseline(ms, m)?))
+            })
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        out.push(Target {
+            what: format!(
+                "fastest KV engine ≥ {goal}× SQLite on `{group}` at N = {}",
+                count(n)
+            ),
+            verdict: match best {
+                Some((e, r)) => format!(
+                    "{e} {} {}",
+                    ratio(r),
+                    if r >= goal { "met" } else { "**missed**" }
+                ),
+                None => "not measured (run with N = 100,000)".into(),
+            },
+        });
+    }
+    out
+}
+
+/// Renders the report.
+pub fn render(input: &Input<'_>) -> Rendered {
+    let ms = input.measurements;
+    let engines = engine_order(input);
+    let sizes: BTreeSet<u64> = ms.iter().map(|m| m.size).collect();
+    let mut s = String::new();
+    let _ = writeln!(s, "# syncproof benchmark report\n");
+    let _ = writeln!(
+        s,
+        "Generated by `syncproof report` from criterion's results; edit `reports/notes.md`, \
+         not this file. Times are criterion's median per iteration with its 95% confidence \
+         interval; throughput is records (or listed grants) per second at the median. \
+         **× SQLite** is how many times faster than SQLite an engine is (SQLite's median over \
+         the engine's). **× floor** is a key-value engine's median over its raw backend \
+         writing the same keys and values: the layer's own cost (1.00× = none).\n"
+    );
+
+    let _ = writeln!(s, "## How it was made\n");
+    match &input.run {
+        Some(r) => {
+            let _ = writeln!(s, "- Benchmarks: `{}`", r.command);
+            let _ = writeln!(s, "- Commit: `{}`", r.commit);
+            let _ = writeln!(
+                s,
+                "- Sizes: N = {} grants",
+                r.sizes
+                    .iter()
+                    .map(|n| count(*n as u64))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        None => {
+            let _ = writeln!(
+                s,
+                "- Benchmarks: unknown command (no run description found)"
+            );
+        }
+    }
+    let _ = writeln!(s, "- Report: `{}`", input.report_command);
+    let mut samplings: Vec<String> = Vec::new();
+    for w in WORKLOADS.iter() {
+        let d = w.sampling.describe();
+        if !samplings.contains(&d) {
+            samplings.push(d);
+        }
+    }
+    for d in samplings {
+        let groups: Vec<&str> = WORKLOADS
+            .iter()
+            .filter(|w| w.sampling.describe() == d)
+            .map(|w| w.group)
+            .collect();
+        let _ = writeln!(s, "- Sampling of {}: {d}", groups.join(", "));
+    }
+    let _ = writeln!(
+        s,
+        "- Every store lives in a fresh temp dir; every write workload ends with `flush()`, \
+         so every engine pays for durability once per iteration, the same way.\n"
+    );
+
+    let m = &input.machine;
+    let _ = writeln!(s, "## Machine\n");
+    let _ = writeln!(s, "| | |\n|---|---|");
+    for (k, v) in [
+        ("CPU", &m.cpu),
+        ("cores", &m.cores),
+        ("memory", &m.memory),
+        ("OS", &m.os),
+        ("kernel", &m.kernel),
+        ("store filesystem", &m.temp_fs),
+        ("compiler", &m.rustc),
+    ] {
+        let _ = writeln!(s, "| {k} | {v} |");
+    }
+    let _ = writeln!(
+        s,
+        "\nThe machine is shared and noisy; compare engines within one run (they ran side by \
+         side in one process), and read ratios rather than absolute times.\n"
+    );
+
+    let _ = writeln!(s, "## Engines\n");
+    let _ = writeln!(
+        s,
+        "| engine | built on | durability | settings |\n|---|---|---|---|"
+    );
+    for e in &input.engines {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} |",
+            e.name, e.backend, e.durability, e.settings
+        );
+    }
+    let _ = writeln!(s);
+
+    let _ = writeln!(s, "## Targets\n");
+    for t in targets(input) {
+        let _ = writeln!(s, "- {}: {}", t.what, t.verdict);
+    }
+    let _ = writeln!(s);
+
+    if let Some(&largest) = sizes.iter().next_back() {
+        let _ = writeln!(s, "## Summary: × SQLite at N = {}\n", count(largest));
+        let shown: Vec<&String> = engines.iter().filter(|e| *e != BASELINE_ENGINE).collect();
+        let _ = write!(s, "| workload |");
+        for e in &shown {
+            let _ = write!(s, " {e} |");
+        }
+        let _ = write!(s, "\n|---|");
+        for _ in &shown {
+            let _ = write!(s, "---:|");
+        }
+        let _ = writeln!(s);
+        for w in WORKLOADS.iter().filter(|w| !is_floor(w.group)) {
+            if !ms.iter().any(|m| m.group == w.group) {
+                continue;
+            }
+            let _ = write!(s, "| [{}](#{}) |", w.title, w.group.replace('_', "-"));
+            for e in &shown {
+                let cell = find(ms, w.group, e, largest)
+                    .and_then(|m| vs_baseline(ms, m))
+                    .map_or("–".to_string(), ratio);
+                let _ = write!(s, " {cell} |");
+            }
+            let _ = writeln!(s);
+        }
+        let _ = writeln!(s);
+    }
+
+    if let Some(notes) = &input.notes {
+        let _ = writeln!(s, "## Notes\n\n{}\n", notes.trim());
+    }
+
+    let mut charts = Vec::new();
+    let mut groups: Vec<String> = WORKLOADS.iter().map(|w| w.group.to_string()).collect();
+    for m in ms {
+        if !groups.contains(&m.group) {
+            groups.push(m.group.clone());
+        }
+    }
+    for group in groups.iter().filter(|g| !is_floor(g)) {
+        let rows: Vec<&Measurement> = ms.iter().filter(|m| &m.group == group).collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let w = workload(group);
+        let _ = writeln!(s, "## {}\n", group.replace('_', "-"));
+        if let Some(w) = w {
+            let _ = writeln!(s, "**{}.** {}\n", w.title, w.measures);
+        }
+        let floor = w.and_then(|w| w.floor);
+        let chart_file = format!("{group}.svg");
+        let _ = writeln!(s, "![{group}]({chart_file})\n");
+        let _ = writeln!(
+            s,
+            "| N | engine | median | 95% CI | throughput | × SQLite |{}",
+            if floor.is_some() { " × floor |" } else { "" }
+        );
+        let _ = writeln!(
+            s,
+            "|---:|---|---:|---:|---:|---:|{}",
+            if floor.is_some() { "---:|" } else { "" }
+        );
+        let mut panels = Vec::new();
+        for &n in &sizes {
+            let mut bars = Vec::new();
+            for (i, e) in engines.iter().enumerate() {
+                let mut line = |m: &Measurement, label: String, is_floor: bool| {
+                    let rate = m.per_second();
+                    let _ = write!(
+                        s,
+                        "| {} | {label} | {} | {} – {} | {} | {} |",
+                        count(n),
+                        duration(m.median.point),
+                        duration(m.median.lower()),
+                        duration(m.median.upper()),
+                        rate.map_or("–".into(), svg::rate),
+                        if is_floor {
+                            "–".into()
+                        } else {
+                            vs_baseline(ms, m).map_or("–".into(), ratio)
+                        },
+                    );
+                    if floor.is_some() {
+                        let f = if is_floor {
+                            "1.00×".into()
+                        } else {
+                            vs_floor(ms, m).map_or("–".into(), ratio)
+                        };
+                        let _ = write!(s, " {f} |");
+                    }
+                    let _ = writeln!(s);
+                    if let Some(v) = rate {
+                        bars.push(Bar {
+                            label,
+                            value: v,
+                            color: i,
+                        });
+                    }
+                };
+                if let Some(m) = find(ms, group, e, n) {
+                    line(m, e.clone(), false);
+                }
+                if let Some(f) = floor.and_then(|f| find(ms, f, e, n)) {
+                    line(f, format!("{e} (raw floor)"), true);
+                }
+            }
+            if !bars.is_empty() {
+                panels.push(Panel {
+                    title: format!("N = {}", count(n)),
+                    bars,
+                });
+            }
+        }
+        let _ = writeln!(s);
+        let title = w.map_or(group.as_str(), |w| w.title);
+        charts.push((chart_file, svg::chart(title, &panels)));
+    }
+    Rendered {
+        markdown: s,
+        charts,
+    }
+}

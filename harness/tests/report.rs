@@ -1,0 +1,194 @@
+//! `syncproof report` end to end: the report's numbers from criterion-shaped results, and the
+//! A/B gate's exit codes on a regressed, an unchanged and a missing baseline.
+
+use std::path::Path;
+use std::process::Command;
+
+use syncproof_harness::report::criterion::{load, write_fake, Estimate, Interval, Measurement};
+
+fn syncproof(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_syncproof"))
+        .args(args)
+        .output()
+        .expect("run syncproof");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A measurement of `ms` milliseconds, with a ±1% interval.
+fn m(group: &str, engine: &str, size: u64, ms: f64, elements: u64) -> Measurement {
+    let ns = ms * 1e6;
+    Measurement {
+        group: group.into(),
+        engine: engine.into(),
+        size,
+        median: Estimate {
+            point: ns,
+            confidence_interval: Interval {
+                lower_bound: ns * 0.99,
+                upper_bound: ns * 1.01,
+            },
+        },
+        elements: Some(elements),
+    }
+}
+
+fn fake(dir: &Path, which: &str, ms: &[Measurement]) {
+    for x in ms {
+        write_fake(dir, which, x).unwrap();
+    }
+}
+
+#[test]
+fn real_criterion_files_parse() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/criterion");
+    let ms = load(&dir, "new").unwrap();
+    assert_eq!(ms.len(), 1);
+    let x = &ms[0];
+    assert_eq!(
+        (x.group.as_str(), x.engine.as_str(), x.size),
+        ("ingest", "redb", 1000)
+    );
+    assert!(x.median.lower() <= x.median.point && x.median.point <= x.median.upper());
+    assert!(x.elements.is_some_and(|e| e > 1000));
+    assert!(x.per_second().is_some_and(|r| r > 0.0));
+}
+
+#[test]
+fn the_report_states_medians_throughput_and_ratios() {
+    let dir = tempfile::tempdir().unwrap();
+    let (crit, out) = (dir.path().join("criterion"), dir.path().join("reports"));
+    fake(
+        &crit,
+        "new",
+        &[
+            m("ingest", "sqlite", 100_000, 10_000.0, 110_000),
+            m("ingest", "redb", 100_000, 1_200.0, 110_000),
+            m("ingest", "fjall", 100_000, 2_000.0, 110_000),
+            m("ingest_raw_floor", "redb", 100_000, 1_000.0, 110_000),
+            m("ingest_raw_floor", "fjall", 100_000, 1_000.0, 110_000),
+            m("page_all_grants", "sqlite", 100_000, 300.0, 100_000),
+            m("page_all_grants", "redb", 100_000, 150.0, 100_000),
+        ],
+    );
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("notes.md"), "Hand-written analysis.").unwrap();
+    let (code, stdout, err) = syncproof(&[
+        "report",
+        "--criterion-dir",
+        crit.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stdout}{err}");
+    let md = std::fs::read_to_string(out.join("README.md")).unwrap();
+    // redb: 8.33× SQLite, 1.20× its floor; fjall 2× its floor.
+    assert!(
+        md.contains("| 100,000 | redb | 1.200 s | 1.188 s – 1.212 s | 91.7 k/s | 8.33× | 1.20× |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| 100,000 | redb (raw floor) | 1.000 s"),
+        "{md}"
+    );
+    assert!(md.contains("fjall 2.00× **missed**"), "{md}");
+    assert!(md.contains("redb 1.20× met"), "{md}");
+    assert!(
+        md.contains("on `ingest` at N = 100,000: redb 8.33× met"),
+        "{md}"
+    );
+    assert!(
+        md.contains("on `page_all_grants` at N = 100,000: redb 2.00× **missed**"),
+        "{md}"
+    );
+    assert!(md.contains("Hand-written analysis."));
+    assert!(md.contains("## Machine") && md.contains("| mdbx |"));
+    let svg = std::fs::read_to_string(out.join("ingest.svg")).unwrap();
+    assert!(svg.contains("redb (raw floor)") && svg.contains("</svg>"));
+    assert!(out.join("page_all_grants.svg").is_file());
+    assert!(
+        !out.join("ingest_raw_floor.svg").exists(),
+        "floors are drawn with their workload"
+    );
+}
+
+#[test]
+fn the_ab_gate_fails_a_regression_and_passes_noise() {
+    let dir = tempfile::tempdir().unwrap();
+    let crit = dir.path().join("criterion");
+    fake(
+        &crit,
+        "main",
+        &[
+            m("ingest", "redb", 1_000, 10.0, 1_100),
+            m("point_get", "redb", 1_000, 1.0, 1_000),
+        ],
+    );
+    // redb ingest 30% slower with tight intervals; point_get 5% slower (under the threshold).
+    fake(
+        &crit,
+        "pr",
+        &[
+            m("ingest", "redb", 1_000, 13.0, 1_100),
+            m("point_get", "redb", 1_000, 1.05, 1_000),
+        ],
+    );
+    let c = crit.to_str().unwrap();
+    let ab = |a: &str, b: &str| {
+        syncproof(&[
+            "report",
+            "--criterion-dir",
+            c,
+            "--baseline",
+            a,
+            "--candidate",
+            b,
+        ])
+    };
+    let (code, out, _) = ab("main", "pr");
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("ingest/redb/1000") && out.contains("REGRESSED") && out.contains("+30.0%")
+    );
+    assert!(!out.contains("point_get/redb/1000"), "{out}");
+    // The other way round it is an improvement, which passes.
+    let (code, out, _) = ab("pr", "main");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("improved"));
+    // A stricter threshold still ignores the 5% move only while it is under it.
+    let (code, out, _) = syncproof(&[
+        "report",
+        "--criterion-dir",
+        c,
+        "--baseline",
+        "main",
+        "--candidate",
+        "pr",
+        "--threshold",
+        "2",
+    ]);
+    assert_eq!(code, 1);
+    assert!(out.contains("point_get/redb/1000"), "{out}");
+    // A baseline that was never saved is a usage error, not a pass.
+    let (code, _, err) = ab("main", "nope");
+    assert_eq!(code, 2);
+    assert!(err.contains("--save-baseline nope"), "{err}");
+    assert_eq!(syncproof(&["report", "--baseline", "main"]).0, 2);
+}
+
+#[test]
+fn no_results_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, err) = syncproof(&[
+        "report",
+        "--criterion-dir",
+        dir.path().join("missing").to_str().unwrap(),
+        "--out",
+        dir.path().join("out").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("cargo bench"), "{err}");
+}
