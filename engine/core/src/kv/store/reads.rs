@@ -66,13 +66,19 @@ pub(super) fn list(
     };
     let plan = plan(sync.as_str(), query);
     let start = start_after(&plan.prefix, page.token.as_ref())?;
+    let end = prefix_successor(&plan.prefix);
     let size = page.effective_size();
-    let mut rows = scan_page(snap, &plan.prefix, &start, size + 1)?;
-    let more = rows.len() > size;
-    rows.truncate(size);
     let want = query.kind();
-    let mut items = Vec::with_capacity(rows.len());
-    for (key, value) in &rows {
+    // Records are decoded straight from the backend's bytes inside the scan; only the page's
+    // last key is copied (for its token).
+    let mut items = Vec::with_capacity(size.min(1024));
+    let mut last: Option<Vec<u8>> = None;
+    let mut more = false;
+    snap.scan(&start, end.as_deref(), false, &mut |key, value| {
+        if items.len() == size {
+            more = true;
+            return Ok(false);
+        }
         let record = match plan.index_pk_parts {
             None => envelope::decode_record(value)
                 .map_err(|e| e.corruption(format!("record at key {}", hex(key))))?,
@@ -105,9 +111,13 @@ pub(super) fn list(
             )));
         }
         items.push(record);
-    }
-    let next_token = match (more, rows.last()) {
-        (true, Some((last, _))) => Some(encode_token(&plan.prefix, last)),
+        if items.len() == size {
+            last = Some(key.to_vec());
+        }
+        Ok(true)
+    })?;
+    let next_token = match (more, last) {
+        (true, Some(last)) => Some(encode_token(&plan.prefix, &last)),
         _ => None,
     };
     Ok(Page { items, next_token })
