@@ -89,3 +89,35 @@ fn git_describe() -> Option<String> {
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_names_env_and_filters_and_round_trips() {
+        let args = ["--bench".to_string(), "ingest/redb".to_string()];
+        let info = RunInfo::of_this_run(
+            vec![1_000, 100_000],
+            &args,
+            &[("SYNCPROOF_BENCH_SIZES", "1000,100000".into())],
+        );
+        assert_eq!(
+            info.command,
+            "SYNCPROOF_BENCH_SIZES=1000,100000 cargo bench -p syncproof-benches -- ingest/redb"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(RunInfo::read(dir.path()).unwrap(), None);
+        info.write(dir.path()).unwrap();
+        assert_eq!(RunInfo::read(dir.path()).unwrap(), Some(info));
+        std::fs::write(dir.path().join(RUN_INFO_FILE), "{not json").unwrap();
+        let err = RunInfo::read(dir.path()).unwrap_err();
+        assert!(err.contains(RUN_INFO_FILE), "{err}");
+    }
+
+    #[test]
+    fn without_arguments_the_command_has_no_separator() {
+        let info = RunInfo::of_this_run(vec![1_000], &["--bench".to_string()], &[]);
+        assert_eq!(info.command, "cargo bench -p syncproof-benches");
+    }
+}
