@@ -24,6 +24,7 @@ use criterion::{
     criterion_group, BatchSize, BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput,
 };
 use syncproof_benches::*;
+use syncproof_engine::contract::Opener;
 use syncproof_engine::*;
 use syncproof_harness::report::workloads::*;
 use syncproof_harness::workload::{batches, grant, records_per_sync, write_sync_of};
@@ -44,19 +45,28 @@ fn group<'c>(c: &'c mut Criterion, w: &Workload) -> BenchmarkGroup<'c, WallTime>
     g
 }
 
-fn ingest(c: &mut Criterion) {
-    let mut g = group(c, &INGEST);
+/// A whole-store write workload on every engine. Per N, `input` is built once and shared by
+/// the engines; per iteration `setup` builds a fresh store (not timed); `work` is timed,
+/// followed by the store's `flush()`, and the store is dropped outside the timing.
+fn store_writes<I, S: AsRef<Store>>(
+    c: &mut Criterion,
+    w: &Workload,
+    input: impl Fn(usize) -> I,
+    setup: impl Fn(&dyn Opener, usize) -> S,
+    work: impl Fn(&I, &S),
+) {
+    let mut g = group(c, w);
     for n in sizes() {
         g.throughput(Throughput::Elements(records_per_sync(&shape(n))));
-        let sync: Vec<RecordBatch> = batches(shape(n), 0).collect();
+        let input = input(n);
         for info in engines::all() {
             let opener = (info.opener)();
-            g.bench_with_input(BenchmarkId::new(info.name, n), &n, |b, _| {
+            g.bench_with_input(BenchmarkId::new(info.name, n), &n, |b, &n| {
                 b.iter_batched(
-                    || empty(opener.as_ref()),
+                    || setup(opener.as_ref(), n),
                     |s| {
-                        write_sync_of(s.engine.as_ref(), &sync, &mut |_| {}).unwrap();
-                        s.engine.flush().unwrap();
+                        work(&input, &s);
+                        s.as_ref().engine.flush().unwrap();
                         s
                     },
                     BatchSize::PerIteration,
@@ -65,6 +75,18 @@ fn ingest(c: &mut Criterion) {
         }
     }
     g.finish();
+}
+
+fn ingest(c: &mut Criterion) {
+    store_writes(
+        c,
+        &INGEST,
+        |n| batches(shape(n), 0).collect::<Vec<_>>(),
+        |opener, _| empty(opener),
+        |sync, s| {
+            write_sync_of(s.engine.as_ref(), sync, &mut |_| {}).unwrap();
+        },
+    );
 
     let mut g = group(c, &INGEST_RAW_FLOOR);
     for n in sizes() {
@@ -95,70 +117,36 @@ fn ingest(c: &mut Criterion) {
 }
 
 fn resync(c: &mut Criterion) {
-    let mut g = group(c, &RESYNC_IF_NEWER);
-    for n in sizes() {
-        g.throughput(Throughput::Elements(records_per_sync(&shape(n))));
-        let again = half_newer(n);
-        for info in engines::all() {
-            let opener = (info.opener)();
-            g.bench_with_input(BenchmarkId::new(info.name, n), &n, |b, &n| {
-                b.iter_batched(
-                    || with_open_sync(opener.as_ref(), n),
-                    |s| {
-                        for batch in &again {
-                            s.engine.put(batch, PutMode::IfNewer).unwrap();
-                        }
-                        s.engine.flush().unwrap();
-                        s
-                    },
-                    BatchSize::PerIteration,
-                )
-            });
-        }
-    }
-    g.finish();
+    store_writes(
+        c,
+        &RESYNC_IF_NEWER,
+        half_newer,
+        with_open_sync,
+        |again, s| {
+            for batch in again {
+                s.engine.put(batch, PutMode::IfNewer).unwrap();
+            }
+        },
+    );
 }
 
 fn maintenance(c: &mut Criterion) {
-    let mut g = group(c, &DIFF_10PCT);
-    for n in sizes() {
-        g.throughput(Throughput::Elements(records_per_sync(&shape(n))));
-        for info in engines::all() {
-            let opener = (info.opener)();
-            g.bench_with_input(BenchmarkId::new(info.name, n), &n, |b, &n| {
-                b.iter_batched(
-                    || with_syncs(opener.as_ref(), n, 2),
-                    |(s, ids)| {
-                        s.engine.generate_sync_diff(&ids[0], &ids[1]).unwrap();
-                        s.engine.flush().unwrap();
-                        s
-                    },
-                    BatchSize::PerIteration,
-                )
-            });
-        }
-    }
-    g.finish();
-
-    let mut g = group(c, &CLEANUP);
-    for n in sizes() {
-        g.throughput(Throughput::Elements(records_per_sync(&shape(n))));
-        for info in engines::all() {
-            let opener = (info.opener)();
-            g.bench_with_input(BenchmarkId::new(info.name, n), &n, |b, &n| {
-                b.iter_batched(
-                    || with_syncs(opener.as_ref(), n, 2).0,
-                    |s| {
-                        assert_eq!(s.engine.cleanup(1).unwrap().len(), 1);
-                        s.engine.flush().unwrap();
-                        s
-                    },
-                    BatchSize::PerIteration,
-                )
-            });
-        }
-    }
-    g.finish();
+    store_writes(
+        c,
+        &DIFF_10PCT,
+        |_| (),
+        |opener, n| with_syncs(opener, n, 2),
+        |_, (s, ids)| {
+            s.engine.generate_sync_diff(&ids[0], &ids[1]).unwrap();
+        },
+    );
+    store_writes(
+        c,
+        &CLEANUP,
+        |_| (),
+        |opener, n| with_syncs(opener, n, 2).0,
+        |_, s| assert_eq!(s.engine.cleanup(1).unwrap().len(), 1),
+    );
 
     let mut g = group(c, &CLONE);
     for n in sizes() {

@@ -69,6 +69,19 @@ pub struct Store {
     _dir: tempfile::TempDir,
 }
 
+impl AsRef<Store> for Store {
+    fn as_ref(&self) -> &Store {
+        self
+    }
+}
+
+/// A store with the syncs written into it.
+impl AsRef<Store> for (Store, Vec<SyncId>) {
+    fn as_ref(&self) -> &Store {
+        &self.0
+    }
+}
+
 /// A fresh, empty store.
 pub fn empty(opener: &dyn Opener) -> Store {
     let dir = tempfile::tempdir().expect("temp dir");
