@@ -1,18 +1,7 @@
 //! The `syncproof` binary end to end: exit codes, reports, repro files and replay.
 
-use std::process::Command;
-
-fn syncproof(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_syncproof"))
-        .args(args)
-        .output()
-        .expect("run syncproof");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+mod common;
+use common::syncproof;
 
 #[test]
 fn usage_errors_exit_2() {

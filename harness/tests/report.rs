@@ -2,21 +2,11 @@
 //! A/B gate's exit codes on a regressed, an unchanged and a missing baseline.
 
 use std::path::Path;
-use std::process::Command;
 
 use syncproof_harness::report::criterion::{load, write_fake, Estimate, Interval, Measurement};
 
-fn syncproof(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_syncproof"))
-        .args(args)
-        .output()
-        .expect("run syncproof");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+mod common;
+use common::syncproof;
 
 /// A measurement of `ms` milliseconds, with a ±1% interval.
 fn m(group: &str, engine: &str, size: u64, ms: f64, elements: u64) -> Measurement {
