@@ -86,22 +86,26 @@ fn read_run(conn: &Connection, id: &SyncId) -> Result<Option<SyncRun>> {
         .prepare_cached("SELECT id, sync_type, parent, started_at, ended_at, token FROM sync_runs WHERE id = ?1")
         .map_err(err)?;
     let row = stmt
-        .query_row([id.as_str().as_bytes()], |r| {
-            Ok((
-                r.get::<_, Vec<u8>>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, Option<Vec<u8>>>(2)?,
-                r.get::<_, i64>(3)?,
-                r.get::<_, Option<i64>>(4)?,
-                r.get::<_, Vec<u8>>(5)?,
-            ))
-        })
+        .query_row([id.as_str().as_bytes()], run_row)
         .optional()
         .map_err(err)?;
     row.map(run_from_row).transpose()
 }
 
 type RunRow = (Vec<u8>, String, Option<Vec<u8>>, i64, Option<i64>, Vec<u8>);
+
+/// The columns `id, sync_type, parent, started_at, ended_at, token` of a `sync_runs` row, in
+/// that order: what every sync-run query selects.
+fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ))
+}
 
 fn run_from_row((id, t, parent, started, ended, token): RunRow) -> Result<SyncRun> {
     Ok(SyncRun {
@@ -755,18 +759,7 @@ impl StorageEngine for SqliteEngine {
                 ),
             };
             let mut stmt = inner.conn.prepare_cached(sql).map_err(err)?;
-            let rows = stmt
-                .query_map(p.as_slice(), |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                    ))
-                })
-                .map_err(err)?;
+            let rows = stmt.query_map(p.as_slice(), run_row).map_err(err)?;
             rows.collect::<rusqlite::Result<_>>().map_err(err)?
         };
         let mut items = rows
@@ -1087,18 +1080,7 @@ impl StorageEngine for SqliteEngine {
                 .conn
                 .prepare("SELECT id, sync_type, parent, started_at, ended_at, token FROM sync_runs")
                 .map_err(err)?;
-            let rows = stmt
-                .query_map([], |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                    ))
-                })
-                .map_err(err)?;
+            let rows = stmt.query_map([], run_row).map_err(err)?;
             let mut ids = std::collections::BTreeSet::new();
             for row in rows {
                 let row: RunRow = row.map_err(err)?;
