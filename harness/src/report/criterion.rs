@@ -139,36 +139,3 @@ pub fn load(dir: &Path, which: &str) -> Result<Vec<Measurement>, String> {
     out.sort_by(|a, b| (&a.group, &a.engine, a.size).cmp(&(&b.group, &b.engine, b.size)));
     Ok(out)
 }
-
-/// Writes criterion-shaped result files for one measurement (tests and examples of the
-/// format; criterion itself writes more fields, which `load` ignores).
-pub fn write_fake(dir: &Path, which: &str, m: &Measurement) -> std::io::Result<()> {
-    let d = dir
-        .join(&m.group)
-        .join(&m.engine)
-        .join(m.size.to_string())
-        .join(which);
-    std::fs::create_dir_all(&d)?;
-    let throughput = match m.elements {
-        Some(e) => serde_json::json!({ "Elements": e }),
-        None => serde_json::Value::Null,
-    };
-    let bench = serde_json::json!({
-        "group_id": m.group, "function_id": m.engine, "value_str": m.size.to_string(),
-        "throughput": throughput,
-    });
-    let est = |e: &Estimate| {
-        serde_json::json!({
-            "point_estimate": e.point,
-            "confidence_interval": {
-                "confidence_level": 0.95,
-                "lower_bound": e.lower(),
-                "upper_bound": e.upper()
-            },
-            "standard_error": 0.0
-        })
-    };
-    let estimates = serde_json::json!({ "median": est(&m.median), "mean": est(&m.median) });
-    std::fs::write(d.join("benchmark.json"), bench.to_string())?;
-    std::fs::write(d.join("estimates.json"), estimates.to_string())
-}
