@@ -1,7 +1,8 @@
 //! The registry of engines syncproof knows: the one place that lists them.
 
 use syncproof_engine::contract::Opener;
-use syncproof_engine::kv::DynBackend;
+pub use syncproof_gate::run::kv::KvOpen;
+pub use syncproof_gate::run::repro::NamedOpener;
 
 /// What the CLI, the tests and the reports need to know about one engine.
 pub struct EngineInfo {
@@ -18,12 +19,6 @@ pub struct EngineInfo {
     /// For key-value engines: opens the raw backend in a directory (the KV level).
     pub kv: Option<KvOpen>,
 }
-
-/// An engine's opener with the label it is reported under.
-pub type NamedOpener = (String, Box<dyn Opener>);
-
-/// Opens a raw key-value backend in a directory.
-pub type KvOpen = fn(&std::path::Path) -> syncproof_engine::Result<Box<dyn DynBackend>>;
 
 /// Every engine, the oracle first.
 pub fn all() -> Vec<EngineInfo> {
@@ -96,6 +91,35 @@ pub fn all() -> Vec<EngineInfo> {
             kv: Some(|dir| Ok(Box::new(syncproof_fjall::open(dir)?))),
         },
     ]
+}
+
+/// The opener of the in-tree engine called `label` (`None` for an unknown one): the
+/// [`syncproof_gate::OpenerFn`] that replays and printed regression tests use.
+pub fn opener(label: &str) -> Option<Box<dyn Opener>> {
+    all()
+        .into_iter()
+        .find(|e| e.name == label)
+        .map(|e| (e.opener)())
+}
+
+/// The Rust path of [`opener`], for printed regression tests.
+pub const OPENER_PATH: &str = "syncproof_harness::engines::opener";
+
+/// The raw backends of the key-value engines among `selected`, as the KV level runs them.
+pub fn kv_targets(
+    selected: &[EngineInfo],
+    bug: Option<syncproof_gate::faults::kv::KvBug>,
+) -> Vec<syncproof_gate::run::kv::KvTarget> {
+    selected
+        .iter()
+        .filter_map(|e| {
+            e.kv.map(|open| syncproof_gate::run::kv::KvTarget {
+                label: e.name.to_string(),
+                open,
+                bug,
+            })
+        })
+        .collect()
 }
 
 /// Looks engines up by comma-separated names, in the order given, each once; `None` or

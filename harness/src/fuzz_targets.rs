@@ -9,7 +9,7 @@ use syncproof_engine::codec::token::{decode_token, encode_token};
 use syncproof_engine::kv::BTreeOpener;
 use syncproof_engine::*;
 
-use crate::kv_level::{KvOp, KvWrite};
+use syncproof_gate::model::kv::{KvOp, KvWrite};
 
 /// A target body: takes the fuzzer's bytes, panics on a bug.
 pub type Target = fn(&[u8]);
@@ -285,27 +285,28 @@ pub fn op_sequence(data: &[u8]) {
 
 /// [`op_sequence`] against any engine.
 pub fn op_sequence_on(data: &[u8], engine: &dyn syncproof_engine::contract::Opener) {
-    let ops = crate::arbitrary_ops::sequence(data, 32);
+    let ops = syncproof_gate::model::arbitrary::sequence(data, 32);
     if ops.is_empty() {
         return;
     }
     let oracle = syncproof_memory::MemoryOpener::default();
     let label = engine.name().to_string();
-    let run =
-        crate::runner::run_case(1, &ops, &oracle, &[(label, engine)], None).expect("stores open");
+    let run = syncproof_gate::run::runner::run_case(1, &ops, &oracle, &[(label, engine)], None)
+        .expect("stores open");
     if let Some(f) = run.finding {
-        let repro = crate::repro::Repro {
-            version: crate::repro::REPRO_VERSION,
+        let repro = syncproof_gate::run::repro::Repro {
+            version: syncproof_gate::run::repro::REPRO_VERSION,
             seed: 1,
             case: 0,
             engines: vec![engine.name().to_string()],
             inject: None,
             ops: ops[..=f.op_index].to_vec(),
             finding: Some(f),
+            flaky: false,
         };
         panic!(
             "disagreement with the oracle:\n{}",
-            crate::check::describe(&repro)
+            syncproof_gate::run::text::describe(&repro)
         );
     }
 }
@@ -369,9 +370,10 @@ pub fn kv_sequence(data: &[u8]) {
         .into_iter()
         .find(|e| e.name == name && e.kv.is_some())
         .unwrap_or_else(|| panic!("no KV engine {name}"));
-    let open = info.kv.expect("checked above");
-    if let Some((at, outcomes)) =
-        crate::kv_level::run(&ops, &[(info.name, open)], None).expect("stores open")
+    let targets = crate::engines::kv_targets(&[info], None);
+    if let Some((at, outcomes)) = syncproof_gate::run::kv::run(&ops, &targets, None)
+        .expect("stores open")
+        .finding
     {
         panic!(
             "{name} disagrees with the BTreeMap at step {at}:\nops: {:?}\noutcomes: {outcomes:?}",

@@ -30,7 +30,7 @@ impl Default for Shape {
 pub const BATCH: usize = 1_000;
 
 fn at(variant: u64) -> Timestamp {
-    Timestamp(crate::universe::T0.0 + variant as i64 * 1_000_000_000)
+    Timestamp(syncproof_gate::model::universe::T0.0 + variant as i64 * 1_000_000_000)
 }
 
 fn resource(t: &str, id: String, parent: Option<ResourceId>, variant: u64) -> Resource {

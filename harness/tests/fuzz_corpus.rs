@@ -67,7 +67,7 @@ fn targets_catch_what_they_claim() {
     assert!(syncproof_engine::codec::key::decode_key(&k).is_err());
     // Op sequences: the target panics on an engine with an injected bug for some inputs, and
     // never on the correct wrapper for the same inputs.
-    use syncproof_harness::faulty::{Bug, FaultyOpener};
+    use syncproof_gate::faults::{Bug, FaultyOpener};
     use syncproof_harness::fuzz_targets::op_sequence_on;
     let inputs: Vec<Vec<u8>> = (0..300u64)
         .map(|s| {

@@ -10,7 +10,9 @@ use syncproof_engine::{EngineConfig, Result, StorageEngine};
 
 use crate::{MemoryEngine, MemoryStore};
 
-/// Keeps one [`MemoryStore`] per directory for as long as the opener lives.
+/// Keeps one [`MemoryStore`] per directory for as long as the directory exists: a store
+/// whose directory was removed is forgotten at the next open, so an opener that serves a long
+/// run (the oracle of a soak) holds only the stores still in use.
 #[derive(Debug, Default)]
 pub struct MemoryOpener {
     stores: Mutex<HashMap<PathBuf, MemoryStore>>,
@@ -23,7 +25,32 @@ impl Opener for MemoryOpener {
 
     fn open(&self, dir: &Path, config: EngineConfig) -> Result<Box<dyn StorageEngine>> {
         let mut stores = self.stores.lock().unwrap_or_else(|e| e.into_inner());
+        stores.retain(|d, _| d.exists());
         let store = stores.entry(dir.to_path_buf()).or_default().clone();
         Ok(Box::new(MemoryEngine::open(store, config)))
+    }
+}
+
+impl MemoryOpener {
+    /// Stores held (one per directory still in use).
+    pub fn stores_held(&self) -> usize {
+        self.stores.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stores_of_removed_directories_are_forgotten() {
+        let o = MemoryOpener::default();
+        for _ in 0..50 {
+            let d = tempfile::tempdir().unwrap();
+            let _e = o.open(d.path(), EngineConfig::default()).unwrap();
+        }
+        let kept = tempfile::tempdir().unwrap();
+        let _e = o.open(kept.path(), EngineConfig::default()).unwrap();
+        assert_eq!(o.stores_held(), 1, "only the directory that still exists");
     }
 }

@@ -7,12 +7,16 @@ use std::time::Duration;
 use clap::{Parser, Subcommand, ValueEnum};
 use syncproof_engine::contract::Opener;
 use syncproof_engine::StorageEngine;
-use syncproof_harness::check::{self, Harness, Options, Progress, Shard};
-use syncproof_harness::faulty::{Bug, FaultyOpener};
+use syncproof_gate::check::options::{DEFAULT_CASES, DEFAULT_MAX_OPS};
+use syncproof_gate::check::report::Report;
+use syncproof_gate::faults::kv::{KvBug, KV_BUGS};
+use syncproof_gate::faults::{Bug, FaultyOpener};
+use syncproof_gate::run::kv::KvRepro;
+use syncproof_gate::run::runner::run_case_traced;
+use syncproof_gate::run::text::{abbreviate, ReproText};
+use syncproof_gate::{Harness, Options, Progress, Repro, Shard};
 use syncproof_harness::instrument::Instrumented;
-use syncproof_harness::repro::Repro;
-use syncproof_harness::runner::run_case_with;
-use syncproof_harness::{engines, kv_level, migrate, report, workload};
+use syncproof_harness::{engines, migrate, report, workload};
 
 #[derive(Parser)]
 #[command(
@@ -41,14 +45,23 @@ enum Command {
         /// Comma-separated engine names, or `all` (see `syncproof engines`).
         #[arg(long, default_value = "all")]
         engines: String,
-        /// Number of generated sequences (scaled by --shard).
-        #[arg(long, default_value_t = check::DEFAULT_CASES)]
-        cases: u64,
+        /// Number of generated cases, split among the shards. Default: 1000, or unbounded
+        /// (a soak) when --time is given.
+        #[arg(long)]
+        cases: Option<u64>,
+        /// Fewest checked cases that pass (default: a tenth of the shard's cases; 1 for a
+        /// soak). A time budget that ends the run below it fails the run.
+        #[arg(long)]
+        min_cases: Option<u64>,
+        /// Worker threads (default: the machine's parallelism). The failure reported is the
+        /// lowest failing case whatever this is.
+        #[arg(long)]
+        threads: Option<usize>,
         /// Seed of the run; the same seed and commit reproduce it. Default: from the clock.
         #[arg(long)]
         seed: Option<u64>,
         /// Longest sequence.
-        #[arg(long, default_value_t = check::DEFAULT_MAX_OPS)]
+        #[arg(long, default_value_t = DEFAULT_MAX_OPS)]
         max_ops: usize,
         /// Stop starting new sequences after this long (e.g. 90s, 5m, 1h).
         #[arg(long, value_parser = parse_duration)]
@@ -77,8 +90,8 @@ enum Command {
         /// Which level to check.
         #[arg(long, value_enum, default_value = "api")]
         level: Level,
-        /// Wrap every engine with a deliberately injected bug (see `syncproof bugs`), to
-        /// see what a failure looks like or to test a CI setup.
+        /// Wrap every engine with a deliberately injected bug (see `syncproof bugs`; KV bug
+        /// classes with --level kv), to see what a failure looks like or to test a CI setup.
         #[arg(long)]
         inject: Option<String>,
     },
@@ -181,10 +194,10 @@ enum Command {
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
-    let (num, unit) = s.trim().split_at(
-        s.trim()
-            .find(|c: char| !c.is_ascii_digit() && c != '.')
-            .unwrap_or(s.trim().len()),
+    let t = s.trim();
+    let (num, unit) = t.split_at(
+        t.find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(t.len()),
     );
     let n: f64 = num
         .parse()
@@ -196,7 +209,8 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
         "h" => n * 3600.0,
         _ => return Err(format!("{s:?}: unknown unit {unit:?} (use ms, s, m or h)")),
     };
-    Ok(Duration::from_secs_f64(secs))
+    Duration::try_from_secs_f64(secs)
+        .map_err(|_| format!("{s:?} is not a duration this machine can wait for"))
 }
 
 /// Parses `ENGINE:PATH` into the engine and its store directory.
@@ -231,12 +245,19 @@ fn main() -> ExitCode {
         .init();
     match cli.command {
         Command::Bugs => {
+            println!("API level (--inject NAME):");
             for b in Bug::ALL {
                 println!(
-                    "{:<30} caught by contract checks: {}",
+                    "  {:<30} {}\n  {:<30} caught by contract checks: {}",
                     b.name(),
+                    b.doc(),
+                    "",
                     b.caught_by().join(", ")
                 );
+            }
+            println!("KV level (--level kv --inject NAME):");
+            for (_, name, doc) in KV_BUGS {
+                println!("  {name:<30} {doc}");
             }
             ExitCode::SUCCESS
         }
@@ -495,6 +516,8 @@ fn main() -> ExitCode {
         Command::Check {
             engines,
             cases,
+            min_cases,
+            threads,
             seed,
             max_ops,
             time,
@@ -508,13 +531,6 @@ fn main() -> ExitCode {
             level,
             inject,
         } => {
-            let bug = match inject.as_deref().map(|n| Bug::from_name(n).ok_or(n)) {
-                None => None,
-                Some(Ok(b)) => Some(b),
-                Some(Err(n)) => {
-                    return usage(format!("unknown bug {n:?}; `syncproof bugs` lists them"))
-                }
-            };
             let selected = match engines::select(Some(&engines)) {
                 Ok(s) => s,
                 Err(e) => return usage(e),
@@ -522,6 +538,23 @@ fn main() -> ExitCode {
             if max_ops == 0 {
                 return usage("--max-ops must be at least 1");
             }
+            if cases == Some(0) {
+                return usage("--cases 0 checks nothing; give at least 1");
+            }
+            if threads == Some(0) {
+                return usage("--threads must be at least 1");
+            }
+            if let Some(t) = &tmp {
+                if !t.is_dir() {
+                    return usage(format!("--tmp {}: no such directory", t.display()));
+                }
+            }
+            // With a time budget and no case count the run is a soak: unbounded cases.
+            let cases = cases.unwrap_or(if time.is_some() {
+                u64::MAX
+            } else {
+                DEFAULT_CASES
+            });
             let seed = seed.unwrap_or_else(|| {
                 std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
@@ -529,140 +562,260 @@ fn main() -> ExitCode {
                     .unwrap_or(1)
                     % 1_000_000_007
             });
+            let shard = shard.unwrap_or_default();
             let options = Options {
                 cases,
+                min_cases,
                 seed,
                 max_ops,
                 time_budget: time,
-                shard: shard.unwrap_or(Shard { index: 0, count: 1 }),
+                shard,
+                threads,
                 tmp,
                 repro_dir,
                 contract: !no_contract,
-                inject: bug.map(|b| b.name().to_string()),
+                inject: inject.clone(),
                 progress: if quiet {
                     Progress::None
                 } else {
                     Progress::Auto
                 },
             };
+            let count = options
+                .cases_in_shard()
+                .map_or("unbounded".to_string(), |n| n.to_string());
             if level == Level::Kv {
-                let report = kv_level::check(&options);
-                print!("{}", report.summary());
-                return if report.passed() {
-                    ExitCode::SUCCESS
-                } else {
-                    ExitCode::from(1)
+                let bug = match inject.as_deref().map(|n| KvBug::from_name(n).ok_or(n)) {
+                    None => None,
+                    Some(Ok(b)) => Some(b),
+                    Some(Err(n)) => {
+                        return usage(format!(
+                            "unknown KV bug {n:?}; `syncproof bugs` lists them under \"KV level\""
+                        ))
+                    }
                 };
+                let targets = engines::kv_targets(&selected, bug);
+                if targets.is_empty() {
+                    return usage("--level kv needs a key-value engine (sled, mdbx, redb, fjall)");
+                }
+                eprintln!(
+                    "syncproof check --level kv: seed {seed}, {count} cases of at most {max_ops} steps, backends: {}",
+                    targets.iter().map(|t| t.label.as_str()).collect::<Vec<_>>().join(", ")
+                );
+                let report = syncproof_gate::check::kv::check(&options, &targets);
+                return finish(&report, junit.as_deref(), json.as_deref());
             }
-            // The memory engine is the oracle; it takes part in every sequence as the reference.
-            let mut harness = Harness::new().options(options);
-            let mut any = false;
+            let bug = match inject.as_deref().map(|n| Bug::from_name(n).ok_or(n)) {
+                None => None,
+                Some(Ok(b)) => Some(b),
+                Some(Err(n)) => {
+                    return usage(format!("unknown bug {n:?}; `syncproof bugs` lists them"))
+                }
+            };
+            // The memory engine is the oracle; it takes part in every case as the reference.
+            // Alone and without an injected bug it would be compared with itself.
+            let under_test: Vec<_> = selected.iter().filter(|e| e.name != "memory").collect();
+            if under_test.is_empty() && bug.is_none() {
+                return usage(
+                    "--engines memory alone compares the oracle with itself and checks nothing; \
+                     name an engine under test, or add --inject BUG to see a failure",
+                );
+            }
             let wrap = |o: Box<dyn Opener>| -> Box<dyn Opener> {
                 match bug {
                     Some(b) => Box::new(FaultyOpener::new(o, b)),
                     None => o,
                 }
             };
-            for e in selected.iter().filter(|e| e.name != "memory") {
+            let mut harness = Harness::new()
+                .options(options)
+                .regression_opener(engines::OPENER_PATH);
+            for e in &under_test {
                 harness = harness.engine(e.name, wrap((e.opener)()));
-                any = true;
             }
-            if !any {
+            if under_test.is_empty() {
                 harness = harness.engine(
                     "memory",
                     wrap(Box::<syncproof_memory::MemoryOpener>::default()),
                 );
             }
-            eprintln!("syncproof check: seed {seed}, {cases} sequences of at most {max_ops} ops, engines: {}", selected.iter().map(|e| e.name).collect::<Vec<_>>().join(", "));
+            eprintln!(
+                "syncproof check: seed {seed}, {count} cases of at most {max_ops} ops, engines: {}",
+                selected
+                    .iter()
+                    .map(|e| e.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
             let report = harness.run();
-            print!("{}", report.summary());
-            if let Some(path) = junit {
-                if let Err(e) = std::fs::write(&path, report.junit()) {
-                    eprintln!("syncproof: {}: {e}", path.display());
-                }
-            }
-            if let Some(path) = json {
-                let text = serde_json::to_string_pretty(&report)
-                    .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-                if let Err(e) = std::fs::write(&path, text) {
-                    eprintln!("syncproof: {}: {e}", path.display());
-                }
-            }
-            if report.passed() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            }
+            finish(&report, junit.as_deref(), json.as_deref())
         }
         Command::Replay {
             file,
             engines: names,
             print_test,
-        } => {
-            let repro = match Repro::load(&file) {
-                Ok(r) => r,
-                Err(e) => return usage(e),
-            };
-            let names = names.unwrap_or_else(|| repro.engines.join(","));
-            let selected = match engines::select(Some(&names)) {
-                Ok(s) => s,
-                Err(e) => {
-                    return usage(format!(
-                        "{e} (the repro names engines {:?}; pick others with --engines)",
-                        repro.engines
-                    ))
-                }
-            };
-            let openers = match repro.openers(&selected) {
-                Ok(o) => o,
-                Err(e) => return usage(e),
-            };
-            let subjects: Vec<(String, &dyn Opener)> = openers
-                .iter()
-                .map(|(l, o)| (l.clone(), o.as_ref()))
-                .collect();
-            let oracle = syncproof_memory::MemoryOpener::default();
-            let run = match run_case_with(repro.seed, &repro.ops, &oracle, &subjects, None, true) {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("syncproof replay: {e}");
-                    return ExitCode::from(1);
-                }
-            };
-            println!(
-                "replaying {} ({} ops, seed {}) on {}",
-                file.display(),
-                repro.ops.len(),
-                repro.seed,
-                names
+        } => replay(&file, names, print_test),
+    }
+}
+
+/// Prints the report, writes JUnit and JSON where asked, and turns it into the exit code: 0
+/// passed, 1 failed, 2 when a report that was asked for could not be written.
+fn finish<R: ReproText + serde::Serialize>(
+    report: &Report<R>,
+    junit: Option<&std::path::Path>,
+    json: Option<&std::path::Path>,
+) -> ExitCode {
+    print!("{}", report.summary());
+    let mut unwritten = false;
+    if let Some(path) = junit {
+        if let Err(e) = std::fs::write(path, report.junit()) {
+            eprintln!(
+                "syncproof: cannot write the JUnit report {}: {e}",
+                path.display()
             );
-            for (i, (op, outcomes)) in run.trace.iter().enumerate() {
-                let expected = &outcomes[0].1;
-                let differs = outcomes.iter().any(|(_, o)| o != expected);
-                println!(
-                    "{} {i:>3}: {}",
-                    if differs { "✗" } else { " " },
-                    check::abbreviate(&format!("{op:?}"))
-                );
-                if differs {
-                    for (engine, o) in outcomes {
-                        println!("        {engine:<18} {}", o.summary());
-                    }
-                }
-            }
-            if print_test {
-                println!("\n{}", repro.regression_test());
-            }
-            match run.finding {
-                Some(f) => {
-                    println!("DISAGREEMENT at op {}", f.op_index);
-                    ExitCode::from(1)
-                }
-                None => {
-                    println!("all engines agree with the oracle");
-                    ExitCode::SUCCESS
-                }
+            unwritten = true;
+        }
+    }
+    if let Some(path) = json {
+        let written = serde_json::to_string_pretty(report)
+            .map_err(|e| e.to_string())
+            .and_then(|text| std::fs::write(path, text).map_err(|e| e.to_string()));
+        if let Err(e) = written {
+            eprintln!(
+                "syncproof: cannot write the JSON report {}: {e}",
+                path.display()
+            );
+            unwritten = true;
+        }
+    }
+    if unwritten {
+        ExitCode::from(2)
+    } else if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// `syncproof replay FILE`: an API-level or a KV-level repro, on the engines it names (or
+/// `--engines`), every step printed with each engine's outcome where they differ.
+fn replay(file: &std::path::Path, names: Option<String>, print_test: bool) -> ExitCode {
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => return usage(format!("{}: {e}", file.display())),
+    };
+    if let Ok(kv) = KvRepro::from_ron(&text) {
+        return replay_kv(file, &kv, names);
+    }
+    let repro = match Repro::from_ron(&text) {
+        Ok(r) => r,
+        Err(e) => return usage(format!("{}: {e}", file.display())),
+    };
+    let labels: Vec<String> = match &names {
+        Some(n) => n.split(',').map(|s| s.trim().to_string()).collect(),
+        None => repro.engines.clone(),
+    };
+    let openers = match repro.openers_for(&labels, &engines::opener) {
+        Ok(o) => o,
+        Err(e) => {
+            return usage(format!(
+                "{e} (the repro names engines {:?}; pick others with --engines)",
+                repro.engines
+            ))
+        }
+    };
+    let subjects: Vec<(String, &dyn Opener)> = openers
+        .iter()
+        .map(|(l, o)| (l.clone(), o.as_ref()))
+        .collect();
+    let oracle = syncproof_memory::MemoryOpener::default();
+    let (run, trace) = match run_case_traced(repro.seed, &repro.ops, &oracle, &subjects, None) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("syncproof replay: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    println!(
+        "replaying {} ({} ops, seed {}) on {}",
+        file.display(),
+        repro.ops.len(),
+        repro.seed,
+        labels.join(",")
+    );
+    if repro.flaky {
+        println!("note: this repro was written unshrunk because its shrunk form stopped disagreeing (a flaky engine)");
+    }
+    for (i, (op, outcomes)) in trace.iter().enumerate() {
+        let expected = outcomes.first().map(|(_, o)| o);
+        let differs = outcomes.iter().any(|(_, o)| Some(o) != expected);
+        println!(
+            "{} {i:>3}: {}",
+            if differs { "✗" } else { " " },
+            abbreviate(&format!("{op:?}"))
+        );
+        if differs {
+            for (engine, o) in outcomes {
+                println!("        {engine:<18} {}", o.summary());
             }
         }
+    }
+    if print_test {
+        println!("\n{}", repro.regression_test(engines::OPENER_PATH));
+    }
+    match run.finding {
+        Some(f) => {
+            println!("DISAGREEMENT at op {}", f.op_index);
+            ExitCode::from(1)
+        }
+        None => {
+            println!("all engines agree with the oracle");
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+fn replay_kv(file: &std::path::Path, repro: &KvRepro, names: Option<String>) -> ExitCode {
+    let names = names.unwrap_or_else(|| repro.backends.join(","));
+    let selected = match engines::select(Some(&names)) {
+        Ok(s) => s,
+        Err(e) => return usage(e),
+    };
+    let bug = match repro
+        .inject
+        .as_deref()
+        .map(|n| KvBug::from_name(n).ok_or(n))
+    {
+        None => None,
+        Some(Ok(b)) => Some(b),
+        Some(Err(n)) => return usage(format!("the repro names unknown KV bug {n:?}")),
+    };
+    let targets = engines::kv_targets(&selected, bug);
+    println!(
+        "replaying {} ({} KV steps, seed {}) on {names}",
+        file.display(),
+        repro.ops.len(),
+        repro.seed
+    );
+    match syncproof_gate::run::kv::run(&repro.ops, &targets, None) {
+        Err(e) => {
+            eprintln!("syncproof replay: {e}");
+            ExitCode::from(1)
+        }
+        Ok(run) => match run.finding {
+            Some(f) => {
+                let again = KvRepro {
+                    finding: Some(f.clone()),
+                    ..repro.clone()
+                };
+                print!("{}", again.describe());
+                println!("DISAGREEMENT at step {}", f.0);
+                ExitCode::from(1)
+            }
+            None => {
+                println!("all backends agree with the BTreeMap");
+                ExitCode::SUCCESS
+            }
+        },
     }
 }

@@ -83,6 +83,8 @@ pub const T0: Timestamp = Timestamp(1_700_000_000_000_000_000);
 /// The context of one check: a fresh store in a temp dir, a manual clock, seeded ids.
 pub struct Cx<'a> {
     opener: &'a dyn Opener,
+    /// Parent of the check's temp dirs (`None`: the system temp dir).
+    tmp: Option<std::path::PathBuf>,
     dirs: Vec<tempfile::TempDir>,
     pub clock: ManualClock,
     pub ids: Arc<SeededIds>,
@@ -91,8 +93,17 @@ pub struct Cx<'a> {
 
 impl<'a> Cx<'a> {
     pub fn new(opener: &'a dyn Opener) -> std::result::Result<Self, Failure> {
+        Self::new_in(opener, None)
+    }
+
+    /// A context whose stores live in temp dirs under `tmp` (the system temp dir if `None`).
+    pub fn new_in(
+        opener: &'a dyn Opener,
+        tmp: Option<&Path>,
+    ) -> std::result::Result<Self, Failure> {
         let mut cx = Cx {
             opener,
+            tmp: tmp.map(Path::to_path_buf),
             dirs: Vec::new(),
             clock: ManualClock::new(T0),
             ids: Arc::new(SeededIds::new(1)),
@@ -104,7 +115,11 @@ impl<'a> Cx<'a> {
     }
 
     fn new_dir(&mut self) -> std::result::Result<std::path::PathBuf, Failure> {
-        let d = tempfile::tempdir().map_err(|e| Failure(format!("temp dir: {e}")))?;
+        let d = match &self.tmp {
+            Some(t) => tempfile::tempdir_in(t),
+            None => tempfile::tempdir(),
+        }
+        .map_err(|e| Failure(format!("temp dir: {e}")))?;
         let p = d.path().to_path_buf();
         self.dirs.push(d);
         Ok(p)
@@ -166,8 +181,13 @@ impl<'a> Cx<'a> {
 
 /// Runs one check on a fresh context, turning panics into failures.
 pub fn run_check(opener: &dyn Opener, check: &Check) -> CheckResult {
+    run_check_in(opener, check, None)
+}
+
+/// [`run_check`] with the check's stores in temp dirs under `tmp`.
+pub fn run_check_in(opener: &dyn Opener, check: &Check, tmp: Option<&Path>) -> CheckResult {
     let outcome = catch_unwind(AssertUnwindSafe(|| {
-        let mut cx = Cx::new(opener)?;
+        let mut cx = Cx::new_in(opener, tmp)?;
         (check.run)(&mut cx)
     }));
     match outcome {
@@ -206,7 +226,7 @@ pub fn rules_markdown() -> String {
         "# SPEC rules and the checks that pin them\n\n\
          Generated from `syncproof_engine::contract::CHECKS`; `cargo test` fails when this file\n\
          and the code disagree (regenerate with `UPDATE_RULES=1 cargo test -p syncproof-engine`).\n\
-         Each check runs against every engine; `harness/src/faulty.rs` names, for each check,\n\
+         Each check runs against every engine; `gate/src/faults/mod.rs` names, for each check,\n\
          a bug class it is proven to catch.\n\n\
          | section | rule | check |\n|---|---|---|\n",
     );

@@ -106,7 +106,8 @@ impl KvBackend for BTreeBackend {
 }
 
 /// Opens `KvStore`s over `BTreeBackend`s, one map per directory (so reopening a directory
-/// keeps its data): the key-value layer without any disk, for tests and fuzzing.
+/// keeps its data, and removing it forgets the map): the key-value layer without any disk,
+/// for tests and fuzzing.
 #[derive(Debug, Default)]
 pub struct BTreeOpener {
     maps: std::sync::Mutex<std::collections::HashMap<std::path::PathBuf, SharedMap>>,
@@ -121,13 +122,11 @@ impl crate::contract::Opener for BTreeOpener {
         dir: &std::path::Path,
         config: crate::EngineConfig,
     ) -> Result<Box<dyn crate::StorageEngine>> {
-        let map = self
-            .maps
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(dir.to_path_buf())
-            .or_default()
-            .clone();
+        let mut maps = self.maps.lock().unwrap_or_else(|e| e.into_inner());
+        // A store whose directory is gone is gone: a long fuzzing run stays flat.
+        maps.retain(|d, _| d.exists());
+        let map = maps.entry(dir.to_path_buf()).or_default().clone();
+        drop(maps);
         Ok(Box::new(super::KvStore::new(BTreeBackend::on(map), config)))
     }
 }

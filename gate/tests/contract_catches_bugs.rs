@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 use syncproof_engine::contract::{run_all, run_named, CHECKS};
-use syncproof_harness::faulty::{Bug, FaultyOpener};
+use syncproof_gate::faults::{Bug, FaultyOpener};
 use syncproof_memory::MemoryOpener;
 
 #[test]

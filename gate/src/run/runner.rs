@@ -2,7 +2,6 @@
 //! a temp dir with the same deterministic clock and id source, comparing outcome by outcome
 //! and stopping at the first disagreement.
 
-use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -11,9 +10,11 @@ use std::time::Instant;
 use syncproof_engine::contract::Opener;
 use syncproof_engine::*;
 
-use crate::ops::{Op, TokenRef};
-use crate::outcome::{Outcome, Value};
-use crate::universe::T0;
+use crate::model::ops::{Op, TokenRef};
+use crate::model::universe::T0;
+use crate::run::case::CaseRun;
+use crate::run::latency::Latencies;
+use crate::run::outcome::{Outcome, Value};
 
 /// Longest list a paged read follows before calling it endless.
 const MAX_PAGES: usize = 100_000;
@@ -114,8 +115,8 @@ impl<'o> Subject<'o> {
     }
 
     fn apply_inner(&mut self, op: &Op, created: &[SyncId]) -> Outcome {
-        let r = |s: &crate::ops::SyncRef| s.resolve(created);
-        let ro = |s: &Option<crate::ops::SyncRef>| s.as_ref().map(|s| s.resolve(created));
+        let r = |s: &crate::model::ops::SyncRef| s.resolve(created);
+        let ro = |s: &Option<crate::model::ops::SyncRef>| s.as_ref().map(|s| s.resolve(created));
         match op {
             Op::Reopen => {
                 self.engine = None;
@@ -299,21 +300,8 @@ pub struct Finding {
     pub outcomes: Vec<(String, Outcome)>,
 }
 
-/// Latencies of one engine, by op kind, in nanoseconds.
-pub type Latencies = BTreeMap<&'static str, Vec<u64>>;
-
-/// Everything one case produced.
-#[derive(Debug, Default)]
-pub struct CaseRun {
-    pub finding: Option<Finding>,
-    pub ops_run: usize,
-    /// Per engine under test (same order as given): latencies by op kind.
-    pub latencies: Vec<Latencies>,
-    pub op_kinds: BTreeMap<&'static str, u64>,
-    pub error_kinds: BTreeMap<ErrorKind, u64>,
-    /// Every op with every engine's outcome, the oracle first (only when asked for).
-    pub trace: Vec<(Op, Vec<(String, Outcome)>)>,
-}
+/// Every op with every engine's outcome, the oracle first.
+pub type Trace = Vec<(Op, Vec<(String, Outcome)>)>;
 
 /// Runs `ops` on a fresh oracle and fresh stores of every engine; stops at the first op whose
 /// outcomes differ. `Err` only when a store cannot be set up at all.
@@ -323,19 +311,31 @@ pub fn run_case(
     oracle: &dyn Opener,
     engines: &[(String, &dyn Opener)],
     tmp: Option<&Path>,
-) -> std::result::Result<CaseRun, String> {
-    run_case_with(seed, ops, oracle, engines, tmp, false)
+) -> std::result::Result<CaseRun<Finding>, String> {
+    run(seed, ops, oracle, engines, tmp, None)
 }
 
-/// [`run_case`], optionally keeping every op's outcomes in [`CaseRun::trace`].
-pub fn run_case_with(
+/// [`run_case`], also returning every op's outcomes (for `syncproof replay`).
+pub fn run_case_traced(
     seed: u64,
     ops: &[Op],
     oracle: &dyn Opener,
     engines: &[(String, &dyn Opener)],
     tmp: Option<&Path>,
-    trace: bool,
-) -> std::result::Result<CaseRun, String> {
+) -> std::result::Result<(CaseRun<Finding>, Trace), String> {
+    let mut trace = Vec::new();
+    let run = run(seed, ops, oracle, engines, tmp, Some(&mut trace))?;
+    Ok((run, trace))
+}
+
+fn run(
+    seed: u64,
+    ops: &[Op],
+    oracle: &dyn Opener,
+    engines: &[(String, &dyn Opener)],
+    tmp: Option<&Path>,
+    mut trace: Option<&mut Trace>,
+) -> std::result::Result<CaseRun<Finding>, String> {
     let mut reference = Subject::new(format!("{} (oracle)", oracle.name()), oracle, seed, tmp)?;
     let mut subjects = engines
         .iter()
@@ -358,13 +358,13 @@ pub fn run_case_with(
             let got = s.apply(op, &created);
             lat.entry(op.kind())
                 .or_default()
-                .push(start.elapsed().as_nanos() as u64);
+                .record(start.elapsed().as_nanos() as u64);
             outcomes.push(got);
         }
         run.ops_run = i + 1;
         let disagree =
             matches!(expected, Outcome::Panic(_)) || outcomes.iter().any(|o| *o != expected);
-        if trace {
+        if let Some(trace) = trace.as_deref_mut() {
             let mut all = vec![(reference.label.clone(), expected.clone())];
             all.extend(
                 subjects
@@ -372,7 +372,7 @@ pub fn run_case_with(
                     .map(|s| s.label.clone())
                     .zip(outcomes.iter().cloned()),
             );
-            run.trace.push((op.clone(), all));
+            trace.push((op.clone(), all));
         }
         if disagree {
             let mut all = vec![(reference.label.clone(), expected)];

@@ -7,8 +7,8 @@ use proptest::sample::select;
 use proptest::strategy::ValueTree;
 use syncproof_engine::*;
 
-use crate::ops::{Op, SyncRef, TokenRef};
-use crate::universe;
+use crate::model::ops::{Op, SyncRef, TokenRef};
+use crate::model::universe;
 
 /// An id from the universe, rarely an invalid one.
 fn id() -> impl Strategy<Value = String> {

@@ -2,7 +2,7 @@
 //! disagreement, remove chunks of ops (halving the chunk size down to single ops, as in delta
 //! debugging) while the sequence still fails, then remove records from put batches.
 
-use crate::ops::Op;
+use crate::model::ops::Op;
 use syncproof_engine::RecordBatch;
 
 /// Most candidate runs one shrink may spend.

@@ -6,8 +6,16 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use syncproof_engine::contract::Opener;
 
-use crate::ops::Op;
-use crate::runner::Finding;
+use crate::faults::{Bug, FaultyOpener};
+use crate::model::ops::Op;
+use crate::run::runner::Finding;
+
+/// Makes an engine's opener from the label it was run under (`None`: unknown label). The
+/// printed regression test calls one, so it works for any engine, in-tree or not.
+pub type OpenerFn = fn(&str) -> Option<Box<dyn Opener>>;
+
+/// An engine's opener with the label it is reported under.
+pub type NamedOpener = (String, Box<dyn Opener>);
 
 /// Format version of repro files.
 pub const REPRO_VERSION: u32 = 1;
@@ -28,6 +36,10 @@ pub struct Repro {
     pub ops: Vec<Op>,
     /// What was seen when it was written.
     pub finding: Option<Finding>,
+    /// The shrunk sequence stopped disagreeing when run again, so `ops` is the unshrunk
+    /// case: the engine is flaky, or depends on more than the ops.
+    #[serde(default)]
+    pub flaky: bool,
 }
 
 impl Repro {
@@ -66,44 +78,46 @@ impl Repro {
         Ok(path)
     }
 
-    /// Openers for `engines`, wrapped with the injected bug if the repro recorded one.
-    pub fn openers(
+    /// Openers for `labels`, made by `open` and wrapped with the injected bug if the repro
+    /// recorded one.
+    pub fn openers_for(
         &self,
-        engines: &[crate::engines::EngineInfo],
-    ) -> Result<Vec<crate::engines::NamedOpener>, String> {
+        labels: &[String],
+        open: &dyn Fn(&str) -> Option<Box<dyn Opener>>,
+    ) -> Result<Vec<NamedOpener>, String> {
         let bug = match &self.inject {
             None => None,
             Some(n) => Some(
-                crate::faulty::Bug::from_name(n)
-                    .ok_or_else(|| format!("the repro names unknown bug {n:?}"))?,
+                Bug::from_name(n).ok_or_else(|| format!("the repro names unknown bug {n:?}"))?,
             ),
         };
-        Ok(engines
+        labels
             .iter()
-            .map(|e| {
-                let o = (e.opener)();
+            .map(|label| {
+                let o = open(label).ok_or_else(|| format!("no opener for engine {label:?}"))?;
                 let o: Box<dyn Opener> = match bug {
-                    Some(b) => Box::new(crate::faulty::FaultyOpener::new(o, b)),
+                    Some(b) => Box::new(FaultyOpener::new(o, b)),
                     None => o,
                 };
-                (e.name.to_string(), o)
+                Ok((label.clone(), o))
             })
-            .collect())
+            .collect()
     }
 
     /// A `#[test]` that replays this sequence against the engines and fails while they
-    /// disagree with the oracle.
-    pub fn regression_test(&self) -> String {
+    /// disagree with the oracle. `opener_fn` is the Rust path of an [`OpenerFn`] that makes
+    /// each engine from its label (for the in-tree engines `syncproof_harness::engines::opener`;
+    /// a third-party engine passes its own, see [`crate::Harness::regression_opener`]).
+    pub fn regression_test(&self, opener_fn: &str) -> String {
         let without_finding = Repro {
             finding: None,
             ..self.clone()
         };
         format!(
-            "#[test]\nfn syncproof_regression_seed{seed}_case{case}() {{\n    let repro = syncproof_harness::repro::Repro::from_ron(r##\"\n{ron}\n\"##).unwrap();\n    syncproof_harness::check::assert_replay_agrees(&repro, \"{engines}\");\n}}\n",
+            "#[test]\nfn syncproof_regression_seed{seed}_case{case}() {{\n    let repro = syncproof_gate::Repro::from_ron(r##\"\n{ron}\n\"##).unwrap();\n    syncproof_gate::assert_replay_agrees(&repro, {opener_fn});\n}}\n",
             seed = self.seed,
             case = self.case,
             ron = without_finding.to_ron(),
-            engines = self.engines.join(","),
         )
     }
 }

@@ -96,7 +96,7 @@ impl Outcome {
 
     /// A one-line summary for side-by-side reports.
     pub fn summary(&self) -> String {
-        let s = crate::check::abbreviate(&format!("{self:?}"));
+        let s = crate::run::text::abbreviate(&format!("{self:?}"));
         if s.len() > 300 {
             let mut end = 300;
             while !s.is_char_boundary(end) {

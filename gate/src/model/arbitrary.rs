@@ -4,8 +4,8 @@
 use arbitrary::{Arbitrary, Result, Unstructured};
 use syncproof_engine::*;
 
-use crate::ops::{Op, SyncRef, TokenRef};
-use crate::universe;
+use crate::model::ops::{Op, SyncRef, TokenRef};
+use crate::model::universe;
 
 fn id(u: &mut Unstructured<'_>) -> Result<String> {
     if u.ratio(1, 24)? {
@@ -283,7 +283,7 @@ mod tests {
                 kinds.insert(op.kind());
             }
         }
-        let missing: Vec<_> = crate::ops::OP_KINDS
+        let missing: Vec<_> = crate::model::ops::OP_KINDS
             .iter()
             .filter(|k| !kinds.contains(*k))
             .collect();

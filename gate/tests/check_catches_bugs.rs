@@ -2,10 +2,9 @@
 //! engine, is caught by the generated sequences within the default budget, and the shrunk
 //! repro has at most 12 ops and replays to the same disagreement.
 
-use syncproof_harness::check::{Harness, Options, Progress};
-use syncproof_harness::faulty::{Bug, FaultyOpener};
-use syncproof_harness::repro::Repro;
-use syncproof_harness::runner::run_case;
+use syncproof_gate::faults::{Bug, FaultyOpener};
+use syncproof_gate::run::runner::run_case;
+use syncproof_gate::{Harness, Options, Progress, Repro};
 use syncproof_memory::MemoryOpener;
 
 /// The classes `check` must catch (issue: proof of power).
@@ -58,7 +57,7 @@ fn check_catches_every_bug_class_with_a_short_repro() {
             problems.push(format!(
                 "{bug:?}: repro has {} ops:\n{}",
                 f.repro.ops.len(),
-                syncproof_harness::check::describe(&f.repro)
+                syncproof_gate::run::text::describe(&f.repro)
             ));
         }
         // The written file replays to a disagreement on the same engine.

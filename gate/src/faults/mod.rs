@@ -5,6 +5,8 @@
 //! Each [`Bug`] names the contract checks that must fail on it ([`Bug::caught_by`]), and a
 //! test asserts both that they do and that every contract check is covered by some bug.
 
+pub mod kv;
+
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -15,10 +17,10 @@ use syncproof_engine::page::read_all;
 use syncproof_engine::*;
 
 macro_rules! bugs {
-    ($($(#[$doc:meta])* $name:ident => [$($check:literal),+];)*) => {
+    ($($(#[doc = $doc:literal])* $name:ident => [$($check:literal),+];)*) => {
         /// One injectable bug class.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum Bug { $($(#[$doc])* $name,)* }
+        pub enum Bug { $($(#[doc = $doc])* $name,)* }
 
         impl Bug {
             /// Every bug class.
@@ -27,6 +29,11 @@ macro_rules! bugs {
             /// The contract checks that must fail on an engine with this bug.
             pub fn caught_by(self) -> &'static [&'static str] {
                 match self { $(Bug::$name => &[$($check),+],)* }
+            }
+
+            /// One line on what the bug does (its doc comment).
+            pub fn doc(self) -> &'static str {
+                match self { $(Bug::$name => concat!($($doc),*).trim(),)* }
             }
 
             /// Stable name, for test output and `--inject`.
@@ -204,11 +211,17 @@ impl Opener for FaultyOpener {
         if self.bug == Some(Bug::ClockSkew) {
             config.clock = Arc::new(SkewedClock(config.clock));
         }
-        let reopen = !lock(&self.opened).insert(dir.to_path_buf());
-        let state = lock(&self.dirs)
-            .entry(dir.to_path_buf())
-            .or_default()
-            .clone();
+        let reopen = {
+            let mut opened = lock(&self.opened);
+            // A store whose directory is gone is gone: forget it, so a long run stays flat.
+            opened.retain(|d| d.exists());
+            !opened.insert(dir.to_path_buf())
+        };
+        let state = {
+            let mut dirs = lock(&self.dirs);
+            dirs.retain(|d, _| d.exists());
+            dirs.entry(dir.to_path_buf()).or_default().clone()
+        };
         if reopen && self.bug == Some(Bug::ReopenLosesLastBatch) {
             let last_batch = lock(&state).last_batch.take();
             if let Some((sync, ids)) = last_batch {

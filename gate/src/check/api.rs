@@ -1,0 +1,281 @@
+//! The API level: generated sync sequences on the oracle and the engines under test through
+//! the `StorageEngine` contract, after the contract suite. A third-party engine runs it from
+//! its own tests:
+//!
+//! ```no_run
+//! use syncproof_gate::Harness;
+//! # fn my_opener() -> syncproof_memory::MemoryOpener { Default::default() }
+//!
+//! let report = Harness::new().engine("mine", Box::new(my_opener())).cases(200).run();
+//! assert!(report.passed(), "{}", report.summary());
+//! ```
+
+use std::sync::Mutex;
+use std::time::Instant;
+
+use syncproof_engine::contract::{run_check_in, Opener, CHECKS};
+
+use super::driver::{drive, Level};
+use super::options::Options;
+use super::report::{ContractFailure, FailureReport, Report};
+use crate::model::generate;
+use crate::model::ops::{Op, OP_KINDS};
+use crate::run::case::CaseRun;
+use crate::run::repro::{OpenerFn, Repro, REPRO_VERSION};
+use crate::run::runner::{run_case, Finding};
+use crate::run::shrink::shrink;
+use crate::run::text::describe;
+
+/// The engines of a run and its options.
+pub struct Harness {
+    oracle: Box<dyn Opener>,
+    engines: Vec<(String, Box<dyn Opener>)>,
+    regression_opener: String,
+    /// What the run does.
+    pub options: Options,
+}
+
+impl Default for Harness {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The API level over borrowed engines, as the driver runs it.
+struct Api<'h> {
+    oracle: &'h dyn Opener,
+    subjects: Vec<(String, &'h dyn Opener)>,
+    tmp: Option<&'h std::path::Path>,
+}
+
+impl Level for Api<'_> {
+    type Op = Op;
+    type Finding = Finding;
+    fn engine_labels(&self) -> Vec<String> {
+        self.subjects.iter().map(|(l, _)| l.clone()).collect()
+    }
+    fn generate(&self, seed: u64, index: u64, max_ops: usize) -> Vec<Op> {
+        generate::case(seed, index, max_ops)
+    }
+    fn run(&self, seed: u64, ops: &[Op]) -> Result<CaseRun<Finding>, String> {
+        run_case(seed, ops, self.oracle, &self.subjects, self.tmp)
+    }
+}
+
+impl Harness {
+    /// A harness with the memory engine as the oracle and no engine under test yet.
+    pub fn new() -> Self {
+        Harness {
+            oracle: Box::new(syncproof_memory::MemoryOpener::default()),
+            engines: Vec::new(),
+            regression_opener: "crate::syncproof_opener".into(),
+            options: Options::default(),
+        }
+    }
+    /// Adds an engine under test.
+    pub fn engine(mut self, label: impl Into<String>, opener: Box<dyn Opener>) -> Self {
+        self.engines.push((label.into(), opener));
+        self
+    }
+    /// Sets the number of cases.
+    pub fn cases(mut self, n: u64) -> Self {
+        self.options.cases = n;
+        self
+    }
+    /// Sets the seed.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.options.seed = seed;
+        self
+    }
+    /// Sets the longest sequence.
+    pub fn max_ops(mut self, n: usize) -> Self {
+        self.options.max_ops = n;
+        self
+    }
+    /// Replaces every option.
+    pub fn options(mut self, options: Options) -> Self {
+        self.options = options;
+        self
+    }
+    /// The Rust path of the [`OpenerFn`] the printed regression test calls to make each
+    /// engine from its label. Default: `crate::syncproof_opener`, a function the engine's
+    /// test crate defines at its root.
+    pub fn regression_opener(mut self, path: impl Into<String>) -> Self {
+        self.regression_opener = path.into();
+        self
+    }
+
+    fn api(&self) -> Api<'_> {
+        Api {
+            oracle: self.oracle.as_ref(),
+            subjects: self
+                .engines
+                .iter()
+                .map(|(l, o)| (l.clone(), o.as_ref()))
+                .collect(),
+            tmp: self.options.tmp.as_deref(),
+        }
+    }
+
+    /// Runs the contract suite on every engine, checks in parallel.
+    fn contract(&self) -> Vec<ContractFailure> {
+        let o = &self.options;
+        let jobs: Vec<(&str, &dyn Opener, usize)> = self
+            .engines
+            .iter()
+            .flat_map(|(l, e)| (0..CHECKS.len()).map(move |c| (l.as_str(), e.as_ref(), c)))
+            .collect();
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let failures = Mutex::new(Vec::new());
+        let threads = o
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        std::thread::scope(|s| {
+            for _ in 0..threads.max(1) {
+                s.spawn(|| loop {
+                    let j = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(&(label, opener, c)) = jobs.get(j) else {
+                        return;
+                    };
+                    let Some(check) = CHECKS.get(c) else { return };
+                    if let Err(f) = run_check_in(opener, check, o.tmp.as_deref()) {
+                        failures.lock().unwrap_or_else(|e| e.into_inner()).push((
+                            j,
+                            ContractFailure {
+                                engine: label.to_string(),
+                                check: check.name.into(),
+                                section: check.section.into(),
+                                message: f.0,
+                            },
+                        ));
+                    }
+                });
+            }
+        });
+        let mut failures = failures.into_inner().unwrap_or_else(|e| e.into_inner());
+        failures.sort_by_key(|(j, _)| *j);
+        failures.into_iter().map(|(_, f)| f).collect()
+    }
+
+    /// Runs the contract suite (if enabled) and the generated sequences.
+    pub fn run(&self) -> Report {
+        let start = Instant::now();
+        let o = &self.options;
+        let contract_failures = if o.contract {
+            self.contract()
+        } else {
+            Vec::new()
+        };
+        let api = self.api();
+        let driven = drive(&api, o, "syncproof check");
+        let failure = driven
+            .failure
+            .clone()
+            .map(|(case, ops, finding)| self.shrink_and_save(&api, case, ops, finding));
+        let mut report = Report::from_driven(
+            "api",
+            o,
+            api.engine_labels(),
+            OP_KINDS,
+            driven,
+            failure,
+            start.elapsed().as_secs_f64(),
+        );
+        report.contract_checks = if o.contract { CHECKS.len() } else { 0 };
+        report.contract_failures = contract_failures;
+        report
+    }
+
+    /// Shrinks a failing case against the engines that disagreed, and writes its repro.
+    fn shrink_and_save(
+        &self,
+        api: &Api<'_>,
+        case: u64,
+        ops: Vec<Op>,
+        finding: Finding,
+    ) -> FailureReport<Repro> {
+        let o = &self.options;
+        let culprits: Vec<(String, &dyn Opener)> = {
+            let expected = finding.outcomes.first().map(|(_, out)| out);
+            let named: Vec<_> = api
+                .subjects
+                .iter()
+                .filter(|(l, _)| {
+                    finding
+                        .outcomes
+                        .iter()
+                        .any(|(name, out)| name == l && Some(out) != expected)
+                })
+                .cloned()
+                .collect();
+            if named.is_empty() {
+                api.subjects.clone()
+            } else {
+                named
+            }
+        };
+        let original_ops = ops.len();
+        let run_on_culprits = |candidate: &[Op]| {
+            run_case(o.seed, candidate, api.oracle, &culprits, api.tmp)
+                .ok()
+                .and_then(|r| r.finding)
+        };
+        let mut fails = |candidate: &[Op]| run_on_culprits(candidate).map(|f| f.op_index);
+        let shrunk = shrink(ops.clone(), &mut fails);
+        let (ops, final_finding, reproduced) = match run_on_culprits(&shrunk) {
+            Some(f) => (shrunk, f, true),
+            None => {
+                let mut unshrunk = ops;
+                unshrunk.truncate(finding.op_index + 1);
+                (unshrunk, finding, false)
+            }
+        };
+        let repro = Repro {
+            version: REPRO_VERSION,
+            seed: o.seed,
+            case,
+            engines: culprits.iter().map(|(l, _)| l.clone()).collect(),
+            inject: o.inject.clone(),
+            ops,
+            finding: Some(final_finding),
+            flaky: !reproduced,
+        };
+        let (repro_path, repro_error) = match repro.save(&o.repro_dir) {
+            Ok(p) => (Some(p), None),
+            Err(e) => (None, Some(e)),
+        };
+        let regression_test = Some(repro.regression_test(&self.regression_opener));
+        FailureReport {
+            case,
+            original_ops,
+            shrink_reproduced: reproduced,
+            repro,
+            repro_path,
+            repro_error,
+            regression_test,
+        }
+    }
+}
+
+/// Replays a repro on the engines it names, each made by `open` from its label (and wrapped
+/// with the injected bug the repro records), and panics with the side-by-side outcomes while
+/// any of them disagrees with the oracle. The printed regression tests call this.
+pub fn assert_replay_agrees(repro: &Repro, open: OpenerFn) {
+    let openers = repro
+        .openers_for(&repro.engines, &open)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let subjects: Vec<(String, &dyn Opener)> = openers
+        .iter()
+        .map(|(l, o)| (l.clone(), o.as_ref()))
+        .collect();
+    let oracle = syncproof_memory::MemoryOpener::default();
+    let run = run_case(repro.seed, &repro.ops, &oracle, &subjects, None)
+        .unwrap_or_else(|e| panic!("setup: {e}"));
+    if let Some(f) = run.finding {
+        let again = Repro {
+            finding: Some(f),
+            ..repro.clone()
+        };
+        panic!("engines disagree with the oracle:\n{}", describe(&again));
+    }
+}

@@ -1,0 +1,172 @@
+//! The one driver both levels run on: case indices of the shard handed out in increasing
+//! order to worker threads, one at a time (a soak never collects them), the time budget, the
+//! stop on a setup error, and the lowest failing case index whatever the thread count.
+//!
+//! Why the lowest failing index is exact: indices are handed out in order, so when case `k`
+//! fails every case below `k` has already started and is run to its end (only cases above the
+//! lowest failure seen so far stop being started). The failure reported is the minimum over
+//! all of them, the same on a laptop and on a CI runner with another core count.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use syncproof_engine::ErrorKind;
+
+use super::options::Options;
+use super::progress::Bar;
+use crate::run::case::CaseRun;
+use crate::run::latency::Latencies;
+
+/// A level of checking: how a case is generated and run.
+pub trait Level: Sync {
+    /// One step of a case.
+    type Op: Clone + Send + Sync;
+    /// Where a case first disagreed.
+    type Finding: Clone + Send;
+    /// The engines under test, in the order [`CaseRun::latencies`] uses.
+    fn engine_labels(&self) -> Vec<String>;
+    /// Case `index` of the run with `seed`.
+    fn generate(&self, seed: u64, index: u64, max_ops: usize) -> Vec<Self::Op>;
+    /// Runs one case on fresh stores. `Err` only when a store cannot be set up at all.
+    fn run(&self, seed: u64, ops: &[Self::Op]) -> Result<CaseRun<Self::Finding>, String>;
+}
+
+/// The first (lowest-index) failing case: its index, its ops and what was seen.
+pub type Failing<L> = (u64, Vec<<L as Level>::Op>, <L as Level>::Finding);
+
+/// Everything the driver measured.
+pub struct Driven<L: Level> {
+    /// Cases run to their end.
+    pub cases_run: u64,
+    /// Ops applied, over all cases.
+    pub ops_run: u64,
+    /// Per engine under test: latencies by op kind.
+    pub latencies: Vec<Latencies>,
+    /// Ops applied, by kind.
+    pub op_kinds: BTreeMap<&'static str, u64>,
+    /// Error kinds the reference returned.
+    pub error_kinds: BTreeMap<ErrorKind, u64>,
+    /// Setups that failed (each stops the run).
+    pub setup_errors: Vec<String>,
+    /// Whether the time budget stopped the run before its cases were done.
+    pub stopped_by_time: bool,
+    /// The lowest failing case.
+    pub failure: Option<Failing<L>>,
+    /// Wall time of the sequences.
+    pub elapsed: Duration,
+}
+
+struct Totals {
+    cases: u64,
+    ops: u64,
+    latencies: Vec<Latencies>,
+    op_kinds: BTreeMap<&'static str, u64>,
+    error_kinds: BTreeMap<ErrorKind, u64>,
+    setup_errors: Vec<(u64, String)>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Runs the cases of `o` (its shard, budget and threads) on `level`.
+pub fn drive<L: Level>(level: &L, o: &Options, what: &'static str) -> Driven<L> {
+    let start = Instant::now();
+    let asked = o.cases_in_shard();
+    let engines = level.engine_labels().len();
+    let totals = Mutex::new(Totals {
+        cases: 0,
+        ops: 0,
+        latencies: vec![Latencies::new(); engines],
+        op_kinds: BTreeMap::new(),
+        error_kinds: BTreeMap::new(),
+        setup_errors: Vec::new(),
+    });
+    let failure: Mutex<Option<Failing<L>>> = Mutex::new(None);
+    let next = AtomicU64::new(0);
+    let lowest_failing = AtomicU64::new(u64::MAX);
+    let stop = AtomicBool::new(false);
+    let timed_out = AtomicBool::new(false);
+    let done = AtomicU64::new(0);
+    let bar = Bar::new(o.progress, asked, what);
+    let threads = o
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let worker = || loop {
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
+        if o.time_budget.is_some_and(|b| start.elapsed() >= b) {
+            timed_out.store(true, Ordering::Relaxed);
+            return;
+        }
+        let k = next.fetch_add(1, Ordering::SeqCst);
+        if asked.is_some_and(|a| k >= a) || k >= lowest_failing.load(Ordering::SeqCst) {
+            return;
+        }
+        let Some(index) = o.shard.case_index(k) else {
+            return;
+        };
+        let ops = level.generate(o.seed, index, o.max_ops);
+        match level.run(o.seed, &ops) {
+            Err(e) => {
+                lock(&totals).setup_errors.push((index, e));
+                stop.store(true, Ordering::Relaxed);
+            }
+            Ok(run) => {
+                {
+                    let mut t = lock(&totals);
+                    t.cases += 1;
+                    t.ops += run.ops_run as u64;
+                    for (acc, lat) in t.latencies.iter_mut().zip(&run.latencies) {
+                        for (kind, h) in lat {
+                            acc.entry(kind).or_default().merge(h);
+                        }
+                    }
+                    for (kind, n) in run.op_kinds {
+                        *t.op_kinds.entry(kind).or_default() += n;
+                    }
+                    for (kind, n) in run.error_kinds {
+                        *t.error_kinds.entry(kind).or_default() += n;
+                    }
+                }
+                if let Some(f) = run.finding {
+                    lowest_failing.fetch_min(k, Ordering::SeqCst);
+                    let mut slot = lock(&failure);
+                    if slot.as_ref().is_none_or(|(j, _, _)| index < *j) {
+                        *slot = Some((index, ops, f));
+                    }
+                }
+            }
+        }
+        bar.tick(done.fetch_add(1, Ordering::Relaxed) + 1);
+    };
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(worker);
+        }
+    });
+    bar.finish();
+    let mut t = totals.into_inner().unwrap_or_else(|e| e.into_inner());
+    t.setup_errors.sort();
+    Driven {
+        cases_run: t.cases,
+        ops_run: t.ops,
+        latencies: t.latencies,
+        op_kinds: t.op_kinds,
+        error_kinds: t.error_kinds,
+        setup_errors: t
+            .setup_errors
+            .into_iter()
+            .map(|(i, e)| format!("case {i}: {e}"))
+            .collect(),
+        // Cut short only if cases were left that a pass would have needed.
+        stopped_by_time: timed_out.load(Ordering::Relaxed)
+            && asked.is_none_or(|a| next.load(Ordering::SeqCst) < a),
+        failure: failure.into_inner().unwrap_or_else(|e| e.into_inner()),
+        elapsed: start.elapsed(),
+    }
+}

@@ -1,0 +1,98 @@
+//! The KV level: generated sequences of atomic batches, gets, scans, flushes and reopens on
+//! every backend under test against a `BTreeMap`, on the same driver, report and rendering as
+//! the API level.
+
+use std::time::Instant;
+
+use super::driver::{drive, Level};
+use super::options::Options;
+use super::report::{FailureReport, Report};
+use crate::model::kv::{case, KvOp, KV_OP_KINDS};
+use crate::run::case::CaseRun;
+use crate::run::kv::{run, KvFinding, KvRepro, KvTarget, KV_REPRO_VERSION};
+use crate::run::shrink::shrink_seq;
+
+struct Kv<'a> {
+    targets: &'a [KvTarget],
+    tmp: Option<&'a std::path::Path>,
+}
+
+impl Level for Kv<'_> {
+    type Op = KvOp;
+    type Finding = KvFinding;
+    fn engine_labels(&self) -> Vec<String> {
+        self.targets.iter().map(|t| t.label.clone()).collect()
+    }
+    fn generate(&self, seed: u64, index: u64, max_ops: usize) -> Vec<KvOp> {
+        case(seed, index, max_ops)
+    }
+    fn run(&self, _seed: u64, ops: &[KvOp]) -> Result<CaseRun<KvFinding>, String> {
+        run(ops, self.targets, self.tmp)
+    }
+}
+
+/// Runs the KV level on `targets` with the options' cases, budget, shard and threads.
+pub fn check(o: &Options, targets: &[KvTarget]) -> Report<KvRepro> {
+    let start = Instant::now();
+    let level = Kv {
+        targets,
+        tmp: o.tmp.as_deref(),
+    };
+    let driven = drive(&level, o, "syncproof check --level kv");
+    let failure = driven.failure.clone().map(|(case_index, ops, finding)| {
+        let culprits: Vec<KvTarget> = targets
+            .iter()
+            .filter(|t| {
+                let expected = finding.1.first().map(|(_, o)| o);
+                finding
+                    .1
+                    .iter()
+                    .any(|(m, out)| *m == t.label && Some(out) != expected)
+            })
+            .cloned()
+            .collect();
+        let again = |c: &[KvOp]| run(c, &culprits, level.tmp).ok().and_then(|r| r.finding);
+        let original_ops = ops.len();
+        let shrunk = shrink_seq(ops.clone(), &mut |c| again(c).map(|(at, _)| at));
+        let (ops, finding, reproduced) = match again(&shrunk) {
+            Some(f) => (shrunk, f, true),
+            None => {
+                let mut unshrunk = ops;
+                unshrunk.truncate(finding.0 + 1);
+                (unshrunk, finding, false)
+            }
+        };
+        let repro = KvRepro {
+            kv_version: KV_REPRO_VERSION,
+            seed: o.seed,
+            case: case_index,
+            backends: culprits.iter().map(|t| t.label.clone()).collect(),
+            inject: o.inject.clone(),
+            ops,
+            finding: Some(finding),
+            flaky: !reproduced,
+        };
+        let (repro_path, repro_error) = match repro.save(&o.repro_dir) {
+            Ok(p) => (Some(p), None),
+            Err(e) => (None, Some(e)),
+        };
+        FailureReport {
+            case: case_index,
+            original_ops,
+            shrink_reproduced: reproduced,
+            repro,
+            repro_path,
+            repro_error,
+            regression_test: None,
+        }
+    });
+    Report::from_driven(
+        "kv",
+        o,
+        level.engine_labels(),
+        KV_OP_KINDS,
+        driven,
+        failure,
+        start.elapsed().as_secs_f64(),
+    )
+}

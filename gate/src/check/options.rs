@@ -1,0 +1,188 @@
+//! What a gate run does: cases, seed, budget, shard, threads, where stores and repros go.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// Which part of the case space this run covers: cases `i` with `i % count == index`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Shard {
+    /// Zero-based.
+    pub index: u64,
+    /// How many shards the case space is split into.
+    pub count: u64,
+}
+
+impl Default for Shard {
+    fn default() -> Self {
+        Shard { index: 0, count: 1 }
+    }
+}
+
+impl Shard {
+    /// Parses `k/n` (one-based `k`).
+    pub fn parse(s: &str) -> Result<Shard, String> {
+        let (k, n) = s
+            .split_once('/')
+            .ok_or_else(|| format!("shard {s:?} is not k/n"))?;
+        let k: u64 = k
+            .trim()
+            .parse()
+            .map_err(|_| format!("shard {s:?}: {k:?} is not a number"))?;
+        let n: u64 = n
+            .trim()
+            .parse()
+            .map_err(|_| format!("shard {s:?}: {n:?} is not a number"))?;
+        if n == 0 || k == 0 || k > n {
+            return Err(format!("shard {s:?}: need 1 <= k <= n"));
+        }
+        Ok(Shard {
+            index: k - 1,
+            count: n,
+        })
+    }
+
+    /// How many of the first `cases` case indices belong to this shard.
+    pub fn cases_of(&self, cases: u64) -> u64 {
+        cases / self.count + u64::from(self.index < cases % self.count)
+    }
+
+    /// The `k`-th case index of this shard (`None` past `u64::MAX`).
+    pub fn case_index(&self, k: u64) -> Option<u64> {
+        k.checked_mul(self.count)?.checked_add(self.index)
+    }
+}
+
+/// How progress is shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// A bar on a terminal, a line every 10% otherwise.
+    Auto,
+    /// Nothing.
+    None,
+}
+
+/// What a run does.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Case indices `0..cases` (of which this shard runs its share); `u64::MAX` with a time
+    /// budget is a soak: cases are generated one at a time, never collected.
+    pub cases: u64,
+    /// A run that checked fewer cases than this fails (a time budget that cut the run short
+    /// must not read as a pass). `None`: [`default_min_cases`].
+    pub min_cases: Option<u64>,
+    /// Seed of generation, clocks and id sources.
+    pub seed: u64,
+    /// Longest sequence.
+    pub max_ops: usize,
+    /// Stop starting new cases after this long.
+    pub time_budget: Option<Duration>,
+    /// The share of the case space this run covers.
+    pub shard: Shard,
+    /// Worker threads (`None`: the machine's parallelism). The reported failure is the lowest
+    /// failing case index whatever this is.
+    pub threads: Option<usize>,
+    /// Parent of the temp dirs (default: the system temp dir).
+    pub tmp: Option<PathBuf>,
+    /// Where repro files go.
+    pub repro_dir: PathBuf,
+    /// Run the contract suite on each engine first (API level only).
+    pub contract: bool,
+    /// The bug class deliberately injected into the engines, if any (recorded in repros).
+    pub inject: Option<String>,
+    /// Progress display.
+    pub progress: Progress,
+}
+
+/// Default number of sequences.
+pub const DEFAULT_CASES: u64 = 1_000;
+/// Default longest sequence.
+pub const DEFAULT_MAX_OPS: usize = 40;
+
+/// The smallest number of checked cases that passes by default: a tenth of what this shard
+/// was asked for (at least one), or one case for an unbounded soak.
+pub fn default_min_cases(cases_in_shard: u64, unbounded: bool) -> u64 {
+    if unbounded {
+        1
+    } else {
+        cases_in_shard.div_ceil(10).max(1)
+    }
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            cases: DEFAULT_CASES,
+            min_cases: None,
+            seed: 0x5eed,
+            max_ops: DEFAULT_MAX_OPS,
+            time_budget: None,
+            shard: Shard::default(),
+            threads: None,
+            tmp: None,
+            repro_dir: PathBuf::from("syncproof-repros"),
+            contract: true,
+            inject: None,
+            progress: Progress::None,
+        }
+    }
+}
+
+impl Options {
+    /// Cases this shard is asked for (`None`: unbounded).
+    pub fn cases_in_shard(&self) -> Option<u64> {
+        (self.cases != u64::MAX).then(|| self.shard.cases_of(self.cases))
+    }
+
+    /// The minimum that must be checked for the run to pass.
+    pub fn required_cases(&self) -> u64 {
+        let asked = self.cases_in_shard();
+        self.min_cases
+            .unwrap_or_else(|| default_min_cases(asked.unwrap_or(u64::MAX), asked.is_none()))
+            .min(asked.unwrap_or(u64::MAX))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_partition_the_cases() {
+        for cases in [0u64, 1, 7, 20, 1001] {
+            let n = 3;
+            let total: u64 = (0..n)
+                .map(|k| Shard { index: k, count: n }.cases_of(cases))
+                .sum();
+            assert_eq!(total, cases);
+            for k in 0..n {
+                let s = Shard { index: k, count: n };
+                let by_scan = (0..cases).filter(|i| i % n == k).count() as u64;
+                assert_eq!(s.cases_of(cases), by_scan, "cases {cases} shard {k}");
+            }
+        }
+        assert_eq!(Shard::default().case_index(u64::MAX), Some(u64::MAX));
+        assert_eq!(Shard { index: 1, count: 2 }.case_index(u64::MAX), None);
+    }
+
+    #[test]
+    fn the_default_minimum_is_a_tenth_and_never_more_than_asked() {
+        let o = Options {
+            cases: 1000,
+            ..Options::default()
+        };
+        assert_eq!(o.required_cases(), 100);
+        let soak = Options {
+            cases: u64::MAX,
+            ..Options::default()
+        };
+        assert_eq!(soak.required_cases(), 1);
+        let strict = Options {
+            cases: 5,
+            min_cases: Some(50),
+            ..Options::default()
+        };
+        assert_eq!(strict.required_cases(), 5);
+    }
+}

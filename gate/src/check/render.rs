@@ -1,0 +1,222 @@
+//! The report as text: the human summary and JUnit XML (JSON is the report serialised).
+
+use std::fmt::Write;
+
+use super::report::Report;
+use crate::run::text::ReproText;
+
+fn esc(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '<' => "&lt;".into(),
+            '>' => "&gt;".into(),
+            '&' => "&amp;".into(),
+            '"' => "&quot;".into(),
+            c if (c as u32) < 0x20 && c != '\n' && c != '\t' => format!("\\u{{{:x}}}", c as u32),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+impl<R: ReproText> Report<R> {
+    /// "N of M cases" (M is "unbounded" for a soak).
+    pub fn cases_line(&self) -> String {
+        match self.cases_asked {
+            Some(m) => format!("{} of {m} cases", self.cases_run),
+            None => format!("{} cases (unbounded)", self.cases_run),
+        }
+    }
+
+    /// The human summary: what ran, per engine ops/s and latency, coverage, findings.
+    pub fn summary(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "syncproof check --level {}: seed {} shard {}/{}: {}, {} ops in {:.1}s{}",
+            self.level,
+            self.seed,
+            self.shard.index + 1,
+            self.shard.count,
+            self.cases_line(),
+            self.ops_run,
+            self.elapsed_secs,
+            if self.stopped_by_time {
+                " (stopped by the time budget)"
+            } else {
+                ""
+            }
+        );
+        for e in &self.engines {
+            let worst = e.latency.values().map(|p| p.p99_us).fold(0.0, f64::max);
+            let _ = writeln!(
+                s,
+                "  {:<14} {:>8} ops  {:>9.0} ops/s  worst p99 {:>9.1} µs",
+                e.engine, e.ops, e.ops_per_sec, worst
+            );
+        }
+        let _ = writeln!(
+            s,
+            "  latency p50/p99 µs by op (engines in the order above):"
+        );
+        for kind in self.op_kinds.keys() {
+            let cells: Vec<String> = self
+                .engines
+                .iter()
+                .map(|e| {
+                    e.latency
+                        .get(kind)
+                        .map_or("-".into(), |p| format!("{:.0}/{:.0}", p.p50_us, p.p99_us))
+                })
+                .collect();
+            let _ = writeln!(s, "    {:<24} {}", kind, cells.join("  "));
+        }
+        let kv = |m: &std::collections::BTreeMap<String, u64>| {
+            m.iter()
+                .map(|(k, n)| format!("{k}={n}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let _ = writeln!(s, "  coverage: op kinds {}", kv(&self.op_kinds));
+        let _ = writeln!(s, "            error kinds {}", kv(&self.error_kinds));
+        let blind = self.blind_spots();
+        if !blind.is_empty() {
+            let _ = writeln!(s, "  blind spots: never exercised: {}", blind.join(", "));
+        }
+        if self.level == "api" {
+            if self.contract_checks == 0 {
+                let _ = writeln!(s, "  contract: not run");
+            } else {
+                let _ = writeln!(
+                    s,
+                    "  contract: {} checks on each of {} engines, {} failed",
+                    self.contract_checks,
+                    self.engines.len(),
+                    self.contract_failures.len()
+                );
+            }
+        }
+        for f in &self.contract_failures {
+            let _ = writeln!(
+                s,
+                "    FAILED {} {} ({}): {}",
+                f.engine,
+                f.check,
+                f.section,
+                f.message.replace('\n', "\n      ")
+            );
+        }
+        for e in &self.setup_errors {
+            let _ = writeln!(s, "  SETUP ERROR {e}");
+        }
+        if self.too_few_cases() {
+            let _ = writeln!(
+                s,
+                "  TOO FEW CASES: {} checked, at least {} needed to pass (--min-cases; a time budget cut the run short?)",
+                self.cases_run, self.min_cases
+            );
+        }
+        if let Some(f) = &self.failure {
+            let _ = writeln!(
+                s,
+                "  DISAGREEMENT in case {} (shrunk from {} to {} ops):",
+                f.case,
+                f.original_ops,
+                f.repro.ops_len()
+            );
+            if !f.shrink_reproduced {
+                let _ = writeln!(
+                    s,
+                    "  FLAKY: the shrunk sequence no longer disagreed when run again, so the repro holds the unshrunk case; the engine's outcome depends on more than the ops (threads, time, leftover state)"
+                );
+            }
+            s.push_str(&f.repro.describe());
+            if let Some(p) = &f.repro_path {
+                let _ = writeln!(
+                    s,
+                    "  repro written to {}; run `syncproof replay {}`",
+                    p.display(),
+                    p.display()
+                );
+            }
+            if let Some(e) = &f.repro_error {
+                let _ = writeln!(s, "  REPRO NOT WRITTEN: {e}");
+            }
+            if let Some(t) = &f.regression_test {
+                let _ = writeln!(s, "  regression test:\n{t}");
+            }
+        }
+        let _ = writeln!(s, "{}", if self.passed() { "PASSED" } else { "FAILED" });
+        s
+    }
+
+    /// JUnit XML: one test case per engine for the contract (when it ran), and one for the
+    /// sequences (failed also when too few cases ran).
+    pub fn junit(&self) -> String {
+        let mut cases = Vec::new();
+        if self.contract_checks > 0 {
+            for e in &self.engines {
+                let fails: Vec<String> = self
+                    .contract_failures
+                    .iter()
+                    .filter(|f| f.engine == e.engine)
+                    .map(|f| format!("{} ({}): {}", f.check, f.section, f.message))
+                    .collect();
+                let body = if fails.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "<failure message=\"{} contract checks failed\">{}</failure>",
+                        fails.len(),
+                        esc(&fails.join("\n"))
+                    )
+                };
+                cases.push((
+                    format!(
+                        "<testcase classname=\"syncproof.contract\" name=\"{}\">{body}</testcase>",
+                        esc(&e.engine)
+                    ),
+                    !fails.is_empty(),
+                ));
+            }
+        }
+        let seq_failure = if let Some(f) = &self.failure {
+            Some(format!(
+                "<failure message=\"disagreement in case {}\">{}</failure>",
+                f.case,
+                esc(&f.repro.describe())
+            ))
+        } else if !self.setup_errors.is_empty() {
+            Some(format!(
+                "<failure message=\"setup error\">{}</failure>",
+                esc(&self.setup_errors.join("\n"))
+            ))
+        } else if self.too_few_cases() {
+            Some(format!(
+                "<failure message=\"too few cases: {} of at least {}\"></failure>",
+                self.cases_run, self.min_cases
+            ))
+        } else {
+            None
+        };
+        cases.push((
+            format!(
+                "<testcase classname=\"syncproof.{}\" name=\"seed {} shard {}/{}: {}\" time=\"{:.3}\">{}</testcase>",
+                self.level,
+                self.seed,
+                self.shard.index + 1,
+                self.shard.count,
+                esc(&self.cases_line()),
+                self.elapsed_secs,
+                seq_failure.as_deref().unwrap_or("")
+            ),
+            seq_failure.is_some(),
+        ));
+        let failures = cases.iter().filter(|(_, failed)| *failed).count();
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"syncproof check\" tests=\"{}\" failures=\"{failures}\" time=\"{:.3}\">\n{}\n</testsuite>\n",
+            cases.len(),
+            self.elapsed_secs,
+            cases.iter().map(|(c, _)| c.as_str()).collect::<Vec<_>>().join("\n")
+        )
+    }
+}

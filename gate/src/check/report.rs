@@ -1,0 +1,191 @@
+//! What a gate run found and measured, at either level; its rendering is in `render`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Serialize;
+use syncproof_engine::ErrorKind;
+
+use super::driver::{Driven, Level};
+use super::options::{Options, Shard};
+use crate::run::latency::Percentiles;
+
+/// One engine's numbers.
+#[derive(Clone, Debug, Serialize)]
+pub struct EngineReport {
+    /// The label the engine was run under.
+    pub engine: String,
+    /// Ops it applied.
+    pub ops: u64,
+    /// Time spent inside its calls.
+    pub busy_secs: f64,
+    /// `ops / busy_secs`.
+    pub ops_per_sec: f64,
+    /// Percentiles by op kind.
+    pub latency: BTreeMap<String, Percentiles>,
+}
+
+/// A disagreement, shrunk, with its repro `R`.
+#[derive(Clone, Debug, Serialize)]
+pub struct FailureReport<R> {
+    /// The case index of the run.
+    pub case: u64,
+    /// Ops of the case as generated (up to the disagreement).
+    pub original_ops: usize,
+    /// Whether the shrunk sequence still disagreed when run again. `false` means the
+    /// engine is flaky (or depends on state outside the store): the repro then holds the
+    /// unshrunk sequence.
+    pub shrink_reproduced: bool,
+    /// The repro, as written.
+    pub repro: R,
+    /// Where it was written.
+    pub repro_path: Option<PathBuf>,
+    /// Why it could not be written (a run with this set fails loudly).
+    pub repro_error: Option<String>,
+    /// A `#[test]` to paste (API level).
+    pub regression_test: Option<String>,
+}
+
+/// A contract check an engine failed.
+#[derive(Clone, Debug, Serialize)]
+pub struct ContractFailure {
+    /// The engine's label.
+    pub engine: String,
+    /// The check's name.
+    pub check: String,
+    /// Its SPEC section.
+    pub section: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// Everything a run found and measured. `R` is the level's repro type.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report<R = crate::run::repro::Repro> {
+    /// `api` or `kv`.
+    pub level: &'static str,
+    /// Seed of the run.
+    pub seed: u64,
+    /// Shard of the run.
+    pub shard: Shard,
+    /// Cases this shard was asked for (`None`: unbounded, a soak).
+    pub cases_asked: Option<u64>,
+    /// The fewest checked cases that pass.
+    pub min_cases: u64,
+    /// Cases run to their end.
+    pub cases_run: u64,
+    /// Ops applied over all cases.
+    pub ops_run: u64,
+    /// Wall time of the whole run.
+    pub elapsed_secs: f64,
+    /// Whether the time budget ended the run before its cases were done.
+    pub stopped_by_time: bool,
+    /// The engines under test (the reference is not among them).
+    pub engines: Vec<EngineReport>,
+    /// Ops applied by kind, every kind listed.
+    pub op_kinds: BTreeMap<String, u64>,
+    /// Error kinds the reference returned, every kind listed.
+    pub error_kinds: BTreeMap<String, u64>,
+    /// Contract checks run per engine (0 when the contract did not run).
+    pub contract_checks: usize,
+    /// The contract checks that failed.
+    pub contract_failures: Vec<ContractFailure>,
+    /// The shrunk lowest failing case.
+    pub failure: Option<FailureReport<R>>,
+    /// Stores that could not be set up.
+    pub setup_errors: Vec<String>,
+}
+
+impl<R> Report<R> {
+    /// Assembles the report of a driven run.
+    pub fn from_driven<L: Level>(
+        level: &'static str,
+        o: &Options,
+        labels: Vec<String>,
+        op_kinds: &[&'static str],
+        driven: Driven<L>,
+        failure: Option<FailureReport<R>>,
+        elapsed_secs: f64,
+    ) -> Self {
+        let engines = labels
+            .into_iter()
+            .zip(driven.latencies)
+            .map(|(engine, lat)| {
+                let ops: u64 = lat.values().map(|h| h.samples()).sum();
+                let busy_secs = lat.values().map(|h| h.sum_ns()).sum::<u128>() as f64 / 1e9;
+                EngineReport {
+                    engine,
+                    ops,
+                    busy_secs,
+                    ops_per_sec: if busy_secs > 0.0 {
+                        ops as f64 / busy_secs
+                    } else {
+                        0.0
+                    },
+                    latency: lat
+                        .iter()
+                        .map(|(k, h)| (k.to_string(), Percentiles::from(h)))
+                        .collect(),
+                }
+            })
+            .collect();
+        Report {
+            level,
+            seed: o.seed,
+            shard: o.shard,
+            cases_asked: o.cases_in_shard(),
+            min_cases: o.required_cases(),
+            cases_run: driven.cases_run,
+            ops_run: driven.ops_run,
+            elapsed_secs,
+            stopped_by_time: driven.stopped_by_time,
+            engines,
+            op_kinds: op_kinds
+                .iter()
+                .map(|k| (k.to_string(), driven.op_kinds.get(k).copied().unwrap_or(0)))
+                .collect(),
+            error_kinds: ErrorKind::ALL
+                .iter()
+                .map(|k| {
+                    (
+                        k.name().to_string(),
+                        driven.error_kinds.get(k).copied().unwrap_or(0),
+                    )
+                })
+                .collect(),
+            contract_checks: 0,
+            contract_failures: Vec::new(),
+            failure,
+            setup_errors: driven.setup_errors,
+        }
+    }
+
+    /// Whether the run checked fewer cases than it needed to pass.
+    pub fn too_few_cases(&self) -> bool {
+        self.failure.is_none() && self.cases_run < self.min_cases
+    }
+
+    /// Something was checked, and nothing failed: no contract failure, no disagreement, no
+    /// setup error, no repro that could not be written, and at least the minimum of cases.
+    pub fn passed(&self) -> bool {
+        self.contract_failures.is_empty()
+            && self.failure.is_none()
+            && self.setup_errors.is_empty()
+            && !self.too_few_cases()
+    }
+
+    /// Op kinds and error kinds the run never exercised.
+    pub fn blind_spots(&self) -> Vec<String> {
+        let ops = self
+            .op_kinds
+            .iter()
+            .filter(|(_, n)| **n == 0)
+            .map(|(k, _)| format!("op {k}"));
+        let errors = self
+            .error_kinds
+            .iter()
+            .filter(|(_, n)| **n == 0)
+            .map(|(k, _)| format!("error {k}"));
+        ops.chain(errors).collect()
+    }
+}

@@ -1,0 +1,9 @@
+//! The op model and its generators: what a case is made of (`ops`), the hostile id universe
+//! values are drawn from (`universe`), seeded proptest generation (`generate`) and the
+//! fuzzer's `Arbitrary` form (`arbitrary`). Nothing here runs an engine.
+
+pub mod arbitrary;
+pub mod generate;
+pub mod kv;
+pub mod ops;
+pub mod universe;

@@ -1,0 +1,265 @@
+//! Running one KV case: every backend under test on a fresh store, and a `BTreeMap`
+//! backend as the reference, compared step by step; and the KV repro file.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use syncproof_engine::kv::{BTreeBackend, DynBackend, WriteBatch};
+use syncproof_engine::ErrorKind;
+
+use crate::faults::kv::{FaultyKv, KvBug};
+use crate::model::kv::{kind, KvOp, KvWrite};
+use crate::run::case::CaseRun;
+use crate::run::latency::Latencies;
+use crate::run::text::ReproText;
+
+/// Opens a raw key-value backend in a directory (creating it when empty).
+pub type KvOpen = fn(&Path) -> syncproof_engine::Result<Box<dyn DynBackend>>;
+
+/// A backend under test: its label, how to open it, and the bug injected into it, if any.
+#[derive(Clone)]
+pub struct KvTarget {
+    /// Reported under this name.
+    pub label: String,
+    /// Opens it.
+    pub open: KvOpen,
+    /// Wraps every opened backend with this bug.
+    pub bug: Option<KvBug>,
+}
+
+impl KvTarget {
+    fn open(&self, dir: &Path) -> syncproof_engine::Result<Box<dyn DynBackend>> {
+        let b = (self.open)(dir)?;
+        Ok(match self.bug {
+            Some(bug) => Box::new(FaultyKv::new(b, bug)),
+            None => b,
+        })
+    }
+}
+
+/// What a step returned.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KvOutcome {
+    Unit,
+    Value(Option<Vec<u8>>),
+    Entries(Vec<(Vec<u8>, Vec<u8>)>),
+    Err(ErrorKind),
+    Panic(String),
+}
+
+/// A backend being checked, reopenable in its directory.
+struct KvSubject {
+    target: KvTarget,
+    dir: tempfile::TempDir,
+    backend: Option<Box<dyn DynBackend>>,
+}
+
+fn to_batch(writes: &[KvWrite]) -> WriteBatch {
+    let mut b = WriteBatch::new();
+    for w in writes {
+        match w {
+            KvWrite::Put(k, v) => b.put(k.clone(), v.clone()),
+            KvWrite::Delete(k) => b.delete(k.clone()),
+            KvWrite::DeleteRange(a, z) => b.delete_range(a.clone(), z.clone()),
+        }
+    }
+    b
+}
+
+fn apply(backend: &dyn DynBackend, op: &KvOp) -> KvOutcome {
+    let r = match op {
+        KvOp::Write(w) => backend.write(&to_batch(w)).map(|_| KvOutcome::Unit),
+        KvOp::Get(k) => backend.get(k).map(KvOutcome::Value),
+        KvOp::Scan {
+            start,
+            end,
+            reverse,
+            limit,
+        } => backend
+            .scan(start, end.as_deref(), *reverse, *limit)
+            .map(KvOutcome::Entries),
+        KvOp::Flush => backend.flush().map(|_| KvOutcome::Unit),
+        KvOp::Reopen => Ok(KvOutcome::Unit),
+    };
+    r.unwrap_or_else(|e| KvOutcome::Err(e.kind))
+}
+
+impl KvSubject {
+    fn step(&mut self, op: &KvOp) -> KvOutcome {
+        let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            if *op == KvOp::Reopen {
+                self.backend = None;
+            }
+            if self.backend.is_none() {
+                match self.target.open(self.dir.path()) {
+                    Ok(b) => self.backend = Some(b),
+                    Err(e) => return KvOutcome::Err(e.kind),
+                }
+            }
+            match &self.backend {
+                Some(b) => apply(b.as_ref(), op),
+                None => KvOutcome::Err(ErrorKind::Io),
+            }
+        }));
+        res.unwrap_or_else(|p| {
+            self.backend = None;
+            KvOutcome::Panic(
+                p.downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default(),
+            )
+        })
+    }
+}
+
+/// The first step where some backend disagreed with the `BTreeMap`: `(index, outcomes)`,
+/// the reference first.
+pub type KvFinding = (usize, Vec<(String, KvOutcome)>);
+
+/// Runs `ops` on fresh stores of `targets` and on a `BTreeMap`, stopping at the first step
+/// whose outcomes differ. `Err` only when a store cannot be set up at all.
+pub fn run(
+    ops: &[KvOp],
+    targets: &[KvTarget],
+    tmp: Option<&Path>,
+) -> Result<CaseRun<KvFinding>, String> {
+    let reference = BTreeBackend::new();
+    let mut subjects = Vec::new();
+    for t in targets {
+        let dir = match tmp {
+            Some(t) => tempfile::tempdir_in(t),
+            None => tempfile::tempdir(),
+        }
+        .map_err(|e| format!("temp dir: {e}"))?;
+        let backend = t
+            .open(dir.path())
+            .map_err(|e| format!("{}: open: {e}", t.label))?;
+        subjects.push(KvSubject {
+            target: t.clone(),
+            dir,
+            backend: Some(backend),
+        });
+    }
+    let mut run = CaseRun {
+        latencies: vec![Latencies::new(); subjects.len()],
+        ..CaseRun::default()
+    };
+    for (i, op) in ops.iter().enumerate() {
+        let expected = apply(&reference, op);
+        *run.op_kinds.entry(kind(op)).or_default() += 1;
+        if let KvOutcome::Err(k) = expected {
+            *run.error_kinds.entry(k).or_default() += 1;
+        }
+        let mut outcomes = Vec::with_capacity(subjects.len());
+        for (s, lat) in subjects.iter_mut().zip(run.latencies.iter_mut()) {
+            let start = Instant::now();
+            outcomes.push(s.step(op));
+            lat.entry(kind(op))
+                .or_default()
+                .record(start.elapsed().as_nanos() as u64);
+        }
+        run.ops_run = i + 1;
+        if outcomes.iter().any(|o| *o != expected) {
+            let mut all = vec![("btree".to_string(), expected)];
+            all.extend(
+                subjects
+                    .iter()
+                    .map(|s| s.target.label.clone())
+                    .zip(outcomes),
+            );
+            run.finding = Some((i, all));
+            return Ok(run);
+        }
+    }
+    Ok(run)
+}
+
+/// Format version of KV repro files.
+pub const KV_REPRO_VERSION: u32 = 1;
+
+/// A replayable failing KV sequence.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KvRepro {
+    /// Format version ([`KV_REPRO_VERSION`]).
+    pub kv_version: u32,
+    /// Seed of the run that found it.
+    pub seed: u64,
+    /// Case index within that run.
+    pub case: u64,
+    /// Backends that disagreed with the `BTreeMap`.
+    pub backends: Vec<String>,
+    /// The KV bug deliberately injected when this was found.
+    #[serde(default)]
+    pub inject: Option<String>,
+    /// The shrunk sequence.
+    pub ops: Vec<KvOp>,
+    /// What was seen when it was written.
+    pub finding: Option<KvFinding>,
+    /// The shrunk sequence no longer disagreed when run again (`ops` is then unshrunk).
+    #[serde(default)]
+    pub flaky: bool,
+}
+
+impl KvRepro {
+    /// The repro as RON text.
+    pub fn to_ron(&self) -> String {
+        ron::ser::to_string_pretty(self, ron::ser::PrettyConfig::new().struct_names(false))
+            .unwrap_or_else(|e| format!("// could not serialise: {e}"))
+    }
+
+    /// Parses a KV repro file's text.
+    pub fn from_ron(text: &str) -> Result<Self, String> {
+        let r: KvRepro = ron::from_str(text).map_err(|e| format!("not a KV repro file: {e}"))?;
+        if r.kv_version != KV_REPRO_VERSION {
+            return Err(format!(
+                "KV repro format version {} is not {KV_REPRO_VERSION}",
+                r.kv_version
+            ));
+        }
+        Ok(r)
+    }
+
+    /// Writes the repro into `dir` (created if needed); returns its path.
+    pub fn save(&self, dir: &Path) -> Result<PathBuf, String> {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let name = format!(
+            "repro-kv-{}-seed{}-case{}.ron",
+            self.backends.join("+"),
+            self.seed,
+            self.case
+        );
+        let path = dir.join(name.replace(['/', ' ', '(', ')'], "_"));
+        std::fs::write(&path, self.to_ron()).map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(path)
+    }
+}
+
+impl ReproText for KvRepro {
+    fn ops_len(&self) -> usize {
+        self.ops.len()
+    }
+    fn describe(&self) -> String {
+        use std::fmt::Write;
+        let mut s = String::new();
+        for (i, op) in self.ops.iter().enumerate() {
+            let _ = writeln!(
+                s,
+                "    {i:>3}: {}",
+                crate::run::text::abbreviate(&format!("{op:?}"))
+            );
+        }
+        if let Some((at, outcomes)) = &self.finding {
+            let _ = writeln!(s, "    outcomes of step {at}:");
+            for (name, o) in outcomes {
+                let _ = writeln!(
+                    s,
+                    "      {name:<8} {}",
+                    crate::run::text::abbreviate(&format!("{o:?}"))
+                );
+            }
+        }
+        s
+    }
+}
