@@ -1,6 +1,7 @@
 //! The one error type of the engine boundary, with the kinds of SPEC §6.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// The error kinds the harness compares; messages are free text and never compared.
 #[derive(
@@ -48,23 +49,45 @@ impl fmt::Display for ErrorKind {
     }
 }
 
-/// An engine error: a kind the harness compares plus a message with context for humans.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+/// An engine error: a kind the harness compares plus a message with context for humans, and
+/// the upstream error it came from, if any ([`std::error::Error::source`]). Two errors are
+/// equal when their kinds and messages are; the source is not compared.
+#[derive(Clone, Debug, thiserror::Error)]
 #[error("{kind}: {message}")]
 pub struct Error {
+    /// What kind of failure (the harness compares kinds, never messages).
     pub kind: ErrorKind,
+    /// What happened, with context.
     pub message: String,
+    /// The upstream error, kept for `source()`.
+    #[source]
+    source: Option<Arc<dyn std::error::Error + Send + Sync + 'static>>,
 }
+
+impl PartialEq for Error {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind && self.message == other.message
+    }
+}
+
+impl Eq for Error {}
 
 /// Result with the engine [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// An error of `kind` with `message`.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Error {
             kind,
             message: message.into(),
+            source: None,
         }
+    }
+    /// Keeps `source` as the error's [`std::error::Error::source`].
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Arc::new(source));
+        self
     }
     pub fn invalid_argument(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::InvalidArgument, message)
@@ -96,6 +119,6 @@ impl Error {
 
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
-        Error::io(e.to_string())
+        Error::io(e.to_string()).with_source(e)
     }
 }

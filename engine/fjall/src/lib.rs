@@ -13,7 +13,7 @@ use fjall::{Keyspace, KeyspaceCreateOptions, PersistMode, Readable};
 use syncproof_engine::kv::{
     drive, Durability, KvBackend, KvOpener, KvSnapshot, ScanVisitor, WriteBatch,
 };
-use syncproof_engine::{Error, Result};
+use syncproof_engine::{Error, ErrorKind, Result};
 
 /// Version of the upstream crate, for reports.
 pub const UPSTREAM: &str = "fjall 3.1";
@@ -25,11 +25,21 @@ pub struct FjallBackend {
     durability: Durability,
 }
 
-fn err(e: fjall::Error) -> Error {
+/// The error kind of a fjall error, by what it means: I/O failures (also inside the LSM tree,
+/// and a database poisoned by an earlier failed write) are `Io`; a store locked by another
+/// process, of another format version, or a deleted keyspace is `FailedPrecondition`; damaged
+/// data (checksums, blocks, journal recovery) is `Corruption`.
+fn kind_of(e: &fjall::Error) -> ErrorKind {
+    use fjall::Error as F;
     match e {
-        fjall::Error::Io(_) => Error::io(format!("fjall: {e}")),
-        _ => Error::corruption(format!("fjall: {e}")),
+        F::Io(_) | F::Storage(fjall::LsmError::Io(_)) | F::Poisoned => ErrorKind::Io,
+        F::Locked | F::InvalidVersion(_) | F::KeyspaceDeleted => ErrorKind::FailedPrecondition,
+        _ => ErrorKind::Corruption,
     }
+}
+
+fn err(e: fjall::Error) -> Error {
+    Error::new(kind_of(&e), format!("fjall: {e}")).with_source(e)
 }
 
 impl FjallBackend {

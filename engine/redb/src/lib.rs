@@ -92,15 +92,50 @@ pub struct RedbSnapshot {
     txn: ReadTransaction,
 }
 
+/// A redb range whose every step runs under [`contained`]: a redb panic while iterating
+/// becomes one `Corruption` item and ends the iteration. The caller's visitor runs outside.
+struct ContainedRange<I>(Option<I>);
+
+impl<T, I: Iterator<Item = Result<T>>> Iterator for ContainedRange<I> {
+    type Item = Result<T>;
+    fn next(&mut self) -> Option<Result<T>> {
+        let inner = self.0.as_mut()?;
+        match contained(|| Ok(inner.next())) {
+            Ok(item) => item,
+            Err(e) => {
+                self.0 = None;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+impl<T, I: DoubleEndedIterator<Item = Result<T>>> DoubleEndedIterator for ContainedRange<I> {
+    fn next_back(&mut self) -> Option<Result<T>> {
+        let inner = self.0.as_mut()?;
+        match contained(|| Ok(inner.next_back())) {
+            Ok(item) => item,
+            Err(e) => {
+                self.0 = None;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
 impl KvSnapshot for RedbSnapshot {
     fn get(&self, key: &[u8], visit: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<bool> {
-        contained(|| {
-            let table = self.txn.open_table(TABLE).map_err(err)?;
-            match table.get(key).map_err(err)? {
-                Some(v) => visit(v.value()).map(|_| true),
-                None => Ok(false),
+        // Only redb's calls are contained: a panic in `visit` (syncproof's own decoding) is a
+        // bug of ours and must not be reported as a damaged store.
+        let table = contained(|| self.txn.open_table(TABLE).map_err(err))?;
+        let value = contained(|| table.get(key).map_err(err))?;
+        match value {
+            Some(v) => {
+                let bytes = contained(|| Ok(v.value()))?;
+                visit(bytes).map(|_| true)
             }
-        })
+            None => Ok(false),
+        }
     }
 
     fn scan(
@@ -113,18 +148,15 @@ impl KvSnapshot for RedbSnapshot {
         if end.is_some_and(|e| e <= start) {
             return Ok(());
         }
-        contained(|| {
-            let table = self.txn.open_table(TABLE).map_err(err)?;
-            let upper = end.map_or(Bound::Unbounded, Bound::Excluded);
-            let range = table
+        let table = contained(|| self.txn.open_table(TABLE).map_err(err))?;
+        let upper = end.map_or(Bound::Unbounded, Bound::Excluded);
+        let range = contained(|| {
+            table
                 .range::<&[u8]>((Bound::Included(start), upper))
-                .map_err(err)?;
-            drive(
-                range.map(|item| item.map(|(k, v)| (Guarded(k), Guarded(v))).map_err(err)),
-                reverse,
-                visit,
-            )
-        })
+                .map_err(err)
+        })?;
+        let items = range.map(|item| item.map(|(k, v)| (Guarded(k), Guarded(v))).map_err(err));
+        drive(ContainedRange(Some(items)), reverse, visit)
     }
 }
 
