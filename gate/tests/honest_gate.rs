@@ -187,3 +187,83 @@ fn the_oracle_holds_no_finished_case() {
     let _e = oracle.open(d.path(), Default::default()).unwrap();
     assert_eq!(oracle.stores_held(), 1);
 }
+
+/// An engine that has a bug in its first `bad_opens` opens and none after: a flaky engine,
+/// as seen from the gate (it depends on more than the ops).
+struct Flaky {
+    bad: FaultyOpener,
+    good: MemoryOpener,
+    opens: std::sync::atomic::AtomicUsize,
+    bad_opens: usize,
+}
+
+impl syncproof_engine::contract::Opener for Flaky {
+    fn name(&self) -> &str {
+        "flaky"
+    }
+    fn open(
+        &self,
+        dir: &std::path::Path,
+        config: syncproof_engine::EngineConfig,
+    ) -> syncproof_engine::Result<Box<dyn syncproof_engine::StorageEngine>> {
+        let n = self.opens.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if n < self.bad_opens {
+            self.bad.open(dir, config)
+        } else {
+            self.good.open(dir, config)
+        }
+    }
+}
+
+/// Item 14: a shrink that no longer reproduces says so (FLAKY, in the summary and the repro)
+/// instead of silently reporting the unshrunk finding as if it were shrunk.
+#[test]
+fn a_shrink_that_stops_reproducing_is_reported_as_flaky() {
+    use syncproof_engine::contract::Opener;
+    let (seed, max_ops) = (3, 40);
+    // How many opens the cases up to the first failing one take, on one thread.
+    let counting = Flaky {
+        bad: FaultyOpener::new(Box::new(MemoryOpener::default()), Bug::PrefixFilters),
+        good: MemoryOpener::default(),
+        opens: Default::default(),
+        bad_opens: usize::MAX,
+    };
+    let oracle = MemoryOpener::default();
+    let subjects: Vec<(String, &dyn Opener)> = vec![("flaky".into(), &counting)];
+    let first_failing = (0..1000)
+        .find(|&i| {
+            let ops = syncproof_gate::model::generate::case(seed, i, max_ops);
+            syncproof_gate::run::runner::run_case(seed, &ops, &oracle, &subjects, None)
+                .unwrap()
+                .finding
+                .is_some()
+        })
+        .expect("the bug is caught");
+    let bad_opens = counting.opens.load(std::sync::atomic::Ordering::SeqCst);
+    let repros = tempfile::tempdir().unwrap();
+    let r = Harness::new()
+        .engine(
+            "flaky",
+            Box::new(Flaky {
+                bad: FaultyOpener::new(Box::new(MemoryOpener::default()), Bug::PrefixFilters),
+                good: MemoryOpener::default(),
+                opens: Default::default(),
+                bad_opens,
+            }),
+        )
+        .options(quiet(Options {
+            seed,
+            max_ops,
+            contract: false,
+            threads: Some(1),
+            repro_dir: repros.path().to_path_buf(),
+            ..Options::default()
+        }))
+        .run();
+    let f = r.failure.as_ref().expect("found while the engine was bad");
+    assert_eq!(f.case, first_failing);
+    assert!(!f.shrink_reproduced && f.repro.flaky, "{}", r.summary());
+    assert!(r.summary().contains("FLAKY"), "{}", r.summary());
+    let saved = syncproof_gate::Repro::load(f.repro_path.as_ref().unwrap()).unwrap();
+    assert!(saved.flaky);
+}
