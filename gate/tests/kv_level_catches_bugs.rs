@@ -2,10 +2,9 @@
 //! backend, is caught against the `BTreeMap` by the KV level's driver; a backend that loses
 //! its data on reopen is caught too; and a correct backend passes.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::path::Path;
 
+use syncproof_engine::contract::StoreDirs;
 use syncproof_engine::kv::btree::SharedMap;
 use syncproof_engine::kv::{BTreeBackend, DynBackend};
 use syncproof_engine::Result;
@@ -14,25 +13,17 @@ use syncproof_gate::faults::kv::KvBug;
 use syncproof_gate::run::kv::{KvOpen, KvTarget};
 use syncproof_gate::{Options, Progress};
 
-fn maps() -> &'static Mutex<HashMap<PathBuf, SharedMap>> {
-    static MAPS: OnceLock<Mutex<HashMap<PathBuf, SharedMap>>> = OnceLock::new();
-    MAPS.get_or_init(Mutex::default)
-}
+/// The maps of the test backend's stores, by directory.
+static MAPS: StoreDirs<SharedMap> = StoreDirs::new();
 
 /// A correct persistent-looking backend: one shared map per directory.
 fn open_btree(dir: &Path) -> Result<Box<dyn DynBackend>> {
-    let map = maps()
-        .lock()
-        .unwrap()
-        .entry(dir.to_path_buf())
-        .or_default()
-        .clone();
-    Ok(Box::new(BTreeBackend::on(map)))
+    Ok(Box::new(BTreeBackend::on(MAPS.open(dir).0)))
 }
 
 /// A backend that loses everything on reopen.
 fn open_forgetful(dir: &Path) -> Result<Box<dyn DynBackend>> {
-    maps().lock().unwrap().remove(dir);
+    MAPS.forget(dir);
     open_btree(dir)
 }
 

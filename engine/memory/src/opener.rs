@@ -1,11 +1,9 @@
 //! Opening memory stores by path, so the memory engine plugs into the same `Opener` as the
 //! persistent ones: the same directory means the same store (a reopen).
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::path::Path;
 
-use syncproof_engine::contract::Opener;
+use syncproof_engine::contract::{Opener, StoreDirs};
 use syncproof_engine::{EngineConfig, Result, StorageEngine};
 
 use crate::{MemoryEngine, MemoryStore};
@@ -15,7 +13,7 @@ use crate::{MemoryEngine, MemoryStore};
 /// run (the oracle of a soak) holds only the stores still in use.
 #[derive(Debug, Default)]
 pub struct MemoryOpener {
-    stores: Mutex<HashMap<PathBuf, MemoryStore>>,
+    stores: StoreDirs<MemoryStore>,
 }
 
 impl Opener for MemoryOpener {
@@ -24,9 +22,7 @@ impl Opener for MemoryOpener {
     }
 
     fn open(&self, dir: &Path, config: EngineConfig) -> Result<Box<dyn StorageEngine>> {
-        let mut stores = self.stores.lock().unwrap_or_else(|e| e.into_inner());
-        stores.retain(|d, _| d.exists());
-        let store = stores.entry(dir.to_path_buf()).or_default().clone();
+        let (store, _) = self.stores.open(dir);
         Ok(Box::new(MemoryEngine::open(store, config)))
     }
 }
@@ -34,7 +30,7 @@ impl Opener for MemoryOpener {
 impl MemoryOpener {
     /// Stores held (one per directory still in use).
     pub fn stores_held(&self) -> usize {
-        self.stores.lock().unwrap_or_else(|e| e.into_inner()).len()
+        self.stores.live()
     }
 }
 

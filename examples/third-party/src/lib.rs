@@ -2,24 +2,18 @@
 //! key-value layer (`KvStore`) over an in-memory ordered map, one map per store directory, so
 //! a reopen keeps the data. A real engine puts its own `KvBackend` (or `StorageEngine`) here.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::path::Path;
 
-use syncproof_engine::contract::Opener;
+use syncproof_engine::contract::{Opener, StoreDirs};
 use syncproof_engine::kv::btree::SharedMap;
 use syncproof_engine::kv::{BTreeBackend, DynBackend, KvStore};
 use syncproof_engine::{EngineConfig, Result, StorageEngine};
 
-fn maps() -> &'static Mutex<HashMap<PathBuf, SharedMap>> {
-    static MAPS: OnceLock<Mutex<HashMap<PathBuf, SharedMap>>> = OnceLock::new();
-    MAPS.get_or_init(Mutex::default)
-}
+/// The maps of the stores, by directory.
+static MAPS: StoreDirs<SharedMap> = StoreDirs::new();
 
 fn backend(dir: &Path) -> BTreeBackend {
-    let mut maps = maps().lock().unwrap_or_else(|e| e.into_inner());
-    maps.retain(|d, _| d.exists());
-    BTreeBackend::on(maps.entry(dir.to_path_buf()).or_default().clone())
+    BTreeBackend::on(MAPS.open(dir).0)
 }
 
 /// Opens stores of the engine.

@@ -8,10 +8,10 @@
 pub mod kv;
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use syncproof_engine::contract::Opener;
+use syncproof_engine::contract::{Opener, StoreDirs};
 use syncproof_engine::engine::all_sync_runs;
 use syncproof_engine::page::read_all;
 use syncproof_engine::*;
@@ -160,8 +160,8 @@ pub struct FaultyOpener {
     label: String,
     inner: Box<dyn Opener>,
     bug: Option<Bug>,
-    dirs: Mutex<HashMap<PathBuf, Arc<Mutex<DirState>>>>,
-    opened: Mutex<HashSet<PathBuf>>,
+    /// Per store directory: what outlives a handle; known directories are reopens.
+    dirs: StoreDirs<Arc<Mutex<DirState>>>,
 }
 
 impl FaultyOpener {
@@ -183,8 +183,7 @@ impl FaultyOpener {
             },
             inner,
             bug,
-            dirs: Mutex::default(),
-            opened: Mutex::default(),
+            dirs: StoreDirs::new(),
         }
     }
 }
@@ -211,17 +210,7 @@ impl Opener for FaultyOpener {
         if self.bug == Some(Bug::ClockSkew) {
             config.clock = Arc::new(SkewedClock(config.clock));
         }
-        let reopen = {
-            let mut opened = lock(&self.opened);
-            // A store whose directory is gone is gone: forget it, so a long run stays flat.
-            opened.retain(|d| d.exists());
-            !opened.insert(dir.to_path_buf())
-        };
-        let state = {
-            let mut dirs = lock(&self.dirs);
-            dirs.retain(|d, _| d.exists());
-            dirs.entry(dir.to_path_buf()).or_default().clone()
-        };
+        let (state, reopen) = self.dirs.open(dir);
         if reopen && self.bug == Some(Bug::ReopenLosesLastBatch) {
             let last_batch = lock(&state).last_batch.take();
             if let Some((sync, ids)) = last_batch {

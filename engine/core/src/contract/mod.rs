@@ -27,6 +27,7 @@
 
 mod checks;
 mod fixtures;
+mod store_dirs;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
@@ -38,6 +39,7 @@ use crate::sync_run::SeededIds;
 use crate::time::{ManualClock, Timestamp};
 
 pub use fixtures::*;
+pub use store_dirs::StoreDirs;
 
 /// Opens stores of one engine. The harness and this suite only ever go through it.
 pub trait Opener: Send + Sync {

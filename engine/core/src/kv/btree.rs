@@ -110,7 +110,7 @@ impl KvBackend for BTreeBackend {
 /// for tests and fuzzing.
 #[derive(Debug, Default)]
 pub struct BTreeOpener {
-    maps: std::sync::Mutex<std::collections::HashMap<std::path::PathBuf, SharedMap>>,
+    maps: crate::contract::StoreDirs<SharedMap>,
 }
 
 impl crate::contract::Opener for BTreeOpener {
@@ -122,11 +122,7 @@ impl crate::contract::Opener for BTreeOpener {
         dir: &std::path::Path,
         config: crate::EngineConfig,
     ) -> Result<Box<dyn crate::StorageEngine>> {
-        let mut maps = self.maps.lock().unwrap_or_else(|e| e.into_inner());
-        // A store whose directory is gone is gone: a long fuzzing run stays flat.
-        maps.retain(|d, _| d.exists());
-        let map = maps.entry(dir.to_path_buf()).or_default().clone();
-        drop(maps);
+        let (map, _) = self.maps.open(dir);
         Ok(Box::new(super::KvStore::new(BTreeBackend::on(map), config)))
     }
 }
