@@ -13,7 +13,7 @@
 use std::sync::Mutex;
 use std::time::Instant;
 
-use syncproof_engine::contract::{run_check_in, Opener, CHECKS};
+use syncproof_engine::contract::{run_check_in, Check, Opener, CHECKS};
 
 use super::driver::{drive, Level};
 use super::options::Options;
@@ -23,7 +23,7 @@ use crate::model::ops::{Op, OP_KINDS};
 use crate::run::case::CaseRun;
 use crate::run::repro::{OpenerFn, Repro, REPRO_VERSION};
 use crate::run::runner::{run_case, Finding};
-use crate::run::shrink::shrink;
+use crate::run::shrink::{culprits, shrink, shrink_confirmed};
 use crate::run::text::describe;
 
 /// The engines of a run and its options.
@@ -120,24 +120,20 @@ impl Harness {
     /// Runs the contract suite on every engine, checks in parallel.
     fn contract(&self) -> Vec<ContractFailure> {
         let o = &self.options;
-        let jobs: Vec<(&str, &dyn Opener, usize)> = self
+        let jobs: Vec<(&str, &dyn Opener, &Check)> = self
             .engines
             .iter()
-            .flat_map(|(l, e)| (0..CHECKS.len()).map(move |c| (l.as_str(), e.as_ref(), c)))
+            .flat_map(|(l, e)| CHECKS.iter().map(move |c| (l.as_str(), e.as_ref(), c)))
             .collect();
         let next = std::sync::atomic::AtomicUsize::new(0);
         let failures = Mutex::new(Vec::new());
-        let threads = o
-            .threads
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
         std::thread::scope(|s| {
-            for _ in 0..threads.max(1) {
+            for _ in 0..o.threads() {
                 s.spawn(|| loop {
                     let j = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(&(label, opener, c)) = jobs.get(j) else {
+                    let Some(&(label, opener, check)) = jobs.get(j) else {
                         return;
                     };
-                    let Some(check) = CHECKS.get(c) else { return };
                     if let Err(f) = run_check_in(opener, check, o.tmp.as_deref()) {
                         failures.lock().unwrap_or_else(|e| e.into_inner()).push((
                             j,
@@ -195,65 +191,40 @@ impl Harness {
         finding: Finding,
     ) -> FailureReport<Repro> {
         let o = &self.options;
-        let culprits: Vec<(String, &dyn Opener)> = {
-            let expected = finding.outcomes.first().map(|(_, out)| out);
-            let named: Vec<_> = api
-                .subjects
-                .iter()
-                .filter(|(l, _)| {
-                    finding
-                        .outcomes
-                        .iter()
-                        .any(|(name, out)| name == l && Some(out) != expected)
-                })
-                .cloned()
-                .collect();
-            if named.is_empty() {
-                api.subjects.clone()
-            } else {
-                named
-            }
-        };
+        let labels = culprits(&finding.outcomes);
+        let culprits: Vec<(String, &dyn Opener)> = api
+            .subjects
+            .iter()
+            .filter(|(l, _)| labels.contains(l))
+            .cloned()
+            .collect();
         let original_ops = ops.len();
-        let run_on_culprits = |candidate: &[Op]| {
+        let again = |candidate: &[Op]| {
             run_case(o.seed, candidate, api.oracle, &culprits, api.tmp)
                 .ok()
                 .and_then(|r| r.finding)
         };
-        let mut fails = |candidate: &[Op]| run_on_culprits(candidate).map(|f| f.op_index);
-        let shrunk = shrink(ops.clone(), &mut fails);
-        let (ops, final_finding, reproduced) = match run_on_culprits(&shrunk) {
-            Some(f) => (shrunk, f, true),
-            None => {
-                let mut unshrunk = ops;
-                unshrunk.truncate(finding.op_index + 1);
-                (unshrunk, finding, false)
-            }
-        };
+        let shrunk = shrink_confirmed(ops, finding, |f| f.op_index, shrink, &again);
         let repro = Repro {
             version: REPRO_VERSION,
             seed: o.seed,
             case,
-            engines: culprits.iter().map(|(l, _)| l.clone()).collect(),
+            engines: labels,
             inject: o.inject.clone(),
-            ops,
-            finding: Some(final_finding),
-            flaky: !reproduced,
+            ops: shrunk.ops,
+            finding: Some(shrunk.finding),
+            flaky: !shrunk.reproduced,
         };
-        let (repro_path, repro_error) = match repro.save(&o.repro_dir) {
-            Ok(p) => (Some(p), None),
-            Err(e) => (None, Some(e)),
-        };
-        let regression_test = Some(repro.regression_test(&self.regression_opener));
-        FailureReport {
+        let saved = repro.save(&o.repro_dir);
+        let test = repro.regression_test(&self.regression_opener);
+        FailureReport::new(
             case,
             original_ops,
-            shrink_reproduced: reproduced,
+            shrunk.reproduced,
             repro,
-            repro_path,
-            repro_error,
-            regression_test,
-        }
+            saved,
+            Some(test),
+        )
     }
 }
 

@@ -7,17 +7,13 @@
 //! lowest failure seen so far stop being started). The failure reported is the minimum over
 //! all of them, the same on a laptop and on a CI runner with another core count.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
-use syncproof_engine::ErrorKind;
+use std::time::Instant;
 
 use super::options::Options;
 use super::progress::Bar;
-use crate::run::case::CaseRun;
-use crate::run::latency::Latencies;
+use crate::run::case::{CaseRun, Totals};
 
 /// A level of checking: how a case is generated and run.
 pub trait Level: Sync {
@@ -38,33 +34,14 @@ pub type Failing<L> = (u64, Vec<<L as Level>::Op>, <L as Level>::Finding);
 
 /// Everything the driver measured.
 pub struct Driven<L: Level> {
-    /// Cases run to their end.
-    pub cases_run: u64,
-    /// Ops applied, over all cases.
-    pub ops_run: u64,
-    /// Per engine under test: latencies by op kind.
-    pub latencies: Vec<Latencies>,
-    /// Ops applied, by kind.
-    pub op_kinds: BTreeMap<&'static str, u64>,
-    /// Error kinds the reference returned.
-    pub error_kinds: BTreeMap<ErrorKind, u64>,
+    /// What the cases that ran add up to.
+    pub totals: Totals,
     /// Setups that failed (each stops the run).
     pub setup_errors: Vec<String>,
     /// Whether the time budget stopped the run before its cases were done.
     pub stopped_by_time: bool,
     /// The lowest failing case.
     pub failure: Option<Failing<L>>,
-    /// Wall time of the sequences.
-    pub elapsed: Duration,
-}
-
-struct Totals {
-    cases: u64,
-    ops: u64,
-    latencies: Vec<Latencies>,
-    op_kinds: BTreeMap<&'static str, u64>,
-    error_kinds: BTreeMap<ErrorKind, u64>,
-    setup_errors: Vec<(u64, String)>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -75,15 +52,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 pub fn drive<L: Level>(level: &L, o: &Options, what: &'static str) -> Driven<L> {
     let start = Instant::now();
     let asked = o.cases_in_shard();
-    let engines = level.engine_labels().len();
-    let totals = Mutex::new(Totals {
-        cases: 0,
-        ops: 0,
-        latencies: vec![Latencies::new(); engines],
-        op_kinds: BTreeMap::new(),
-        error_kinds: BTreeMap::new(),
-        setup_errors: Vec::new(),
-    });
+    let totals = Mutex::new(Totals::new(level.engine_labels().len()));
+    let setup_errors = Mutex::new(Vec::new());
     let failure: Mutex<Option<Failing<L>>> = Mutex::new(None);
     let next = AtomicU64::new(0);
     let lowest_failing = AtomicU64::new(u64::MAX);
@@ -91,10 +61,6 @@ pub fn drive<L: Level>(level: &L, o: &Options, what: &'static str) -> Driven<L> 
     let timed_out = AtomicBool::new(false);
     let done = AtomicU64::new(0);
     let bar = Bar::new(o.progress, asked, what);
-    let threads = o
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
     let worker = || loop {
         if stop.load(Ordering::Relaxed) {
             return;
@@ -113,27 +79,12 @@ pub fn drive<L: Level>(level: &L, o: &Options, what: &'static str) -> Driven<L> 
         let ops = level.generate(o.seed, index, o.max_ops);
         match level.run(o.seed, &ops) {
             Err(e) => {
-                lock(&totals).setup_errors.push((index, e));
+                lock(&setup_errors).push((index, e));
                 stop.store(true, Ordering::Relaxed);
             }
             Ok(run) => {
-                {
-                    let mut t = lock(&totals);
-                    t.cases += 1;
-                    t.ops += run.ops_run as u64;
-                    for (acc, lat) in t.latencies.iter_mut().zip(&run.latencies) {
-                        for (kind, h) in lat {
-                            acc.entry(kind).or_default().merge(h);
-                        }
-                    }
-                    for (kind, n) in run.op_kinds {
-                        *t.op_kinds.entry(kind).or_default() += n;
-                    }
-                    for (kind, n) in run.error_kinds {
-                        *t.error_kinds.entry(kind).or_default() += n;
-                    }
-                }
-                if let Some(f) = run.finding {
+                let found = lock(&totals).absorb(run);
+                if let Some(f) = found {
                     lowest_failing.fetch_min(k, Ordering::SeqCst);
                     let mut slot = lock(&failure);
                     if slot.as_ref().is_none_or(|(j, _, _)| index < *j) {
@@ -145,21 +96,16 @@ pub fn drive<L: Level>(level: &L, o: &Options, what: &'static str) -> Driven<L> 
         bar.tick(done.fetch_add(1, Ordering::Relaxed) + 1);
     };
     std::thread::scope(|s| {
-        for _ in 0..threads {
+        for _ in 0..o.threads() {
             s.spawn(worker);
         }
     });
     bar.finish();
-    let mut t = totals.into_inner().unwrap_or_else(|e| e.into_inner());
-    t.setup_errors.sort();
+    let mut setup_errors = setup_errors.into_inner().unwrap_or_else(|e| e.into_inner());
+    setup_errors.sort();
     Driven {
-        cases_run: t.cases,
-        ops_run: t.ops,
-        latencies: t.latencies,
-        op_kinds: t.op_kinds,
-        error_kinds: t.error_kinds,
-        setup_errors: t
-            .setup_errors
+        totals: totals.into_inner().unwrap_or_else(|e| e.into_inner()),
+        setup_errors: setup_errors
             .into_iter()
             .map(|(i, e)| format!("case {i}: {e}"))
             .collect(),
@@ -167,6 +113,5 @@ pub fn drive<L: Level>(level: &L, o: &Options, what: &'static str) -> Driven<L> 
         stopped_by_time: timed_out.load(Ordering::Relaxed)
             && asked.is_none_or(|a| next.load(Ordering::SeqCst) < a),
         failure: failure.into_inner().unwrap_or_else(|e| e.into_inner()),
-        elapsed: start.elapsed(),
     }
 }

@@ -10,7 +10,7 @@ use super::report::{FailureReport, Report};
 use crate::model::kv::{case, KvOp, KV_OP_KINDS};
 use crate::run::case::CaseRun;
 use crate::run::kv::{run, KvFinding, KvRepro, KvTarget, KV_REPRO_VERSION};
-use crate::run::shrink::shrink_seq;
+use crate::run::shrink::{culprits, shrink_confirmed, shrink_seq};
 
 struct Kv<'a> {
     targets: &'a [KvTarget],
@@ -40,51 +40,34 @@ pub fn check(o: &Options, targets: &[KvTarget]) -> Report<KvRepro> {
     };
     let driven = drive(&level, o, "syncproof check --level kv");
     let failure = driven.failure.clone().map(|(case_index, ops, finding)| {
-        let culprits: Vec<KvTarget> = targets
+        let labels = culprits(&finding.1);
+        let on: Vec<KvTarget> = targets
             .iter()
-            .filter(|t| {
-                let expected = finding.1.first().map(|(_, o)| o);
-                finding
-                    .1
-                    .iter()
-                    .any(|(m, out)| *m == t.label && Some(out) != expected)
-            })
+            .filter(|t| labels.contains(&t.label))
             .cloned()
             .collect();
-        let again = |c: &[KvOp]| run(c, &culprits, level.tmp).ok().and_then(|r| r.finding);
+        let again = |c: &[KvOp]| run(c, &on, level.tmp).ok().and_then(|r| r.finding);
         let original_ops = ops.len();
-        let shrunk = shrink_seq(ops.clone(), &mut |c| again(c).map(|(at, _)| at));
-        let (ops, finding, reproduced) = match again(&shrunk) {
-            Some(f) => (shrunk, f, true),
-            None => {
-                let mut unshrunk = ops;
-                unshrunk.truncate(finding.0 + 1);
-                (unshrunk, finding, false)
-            }
-        };
+        let shrunk = shrink_confirmed(ops, finding, |f| f.0, shrink_seq, &again);
         let repro = KvRepro {
             kv_version: KV_REPRO_VERSION,
             seed: o.seed,
             case: case_index,
-            backends: culprits.iter().map(|t| t.label.clone()).collect(),
+            backends: labels,
             inject: o.inject.clone(),
-            ops,
-            finding: Some(finding),
-            flaky: !reproduced,
+            ops: shrunk.ops,
+            finding: Some(shrunk.finding),
+            flaky: !shrunk.reproduced,
         };
-        let (repro_path, repro_error) = match repro.save(&o.repro_dir) {
-            Ok(p) => (Some(p), None),
-            Err(e) => (None, Some(e)),
-        };
-        FailureReport {
-            case: case_index,
+        let saved = repro.save(&o.repro_dir);
+        FailureReport::new(
+            case_index,
             original_ops,
-            shrink_reproduced: reproduced,
+            shrunk.reproduced,
             repro,
-            repro_path,
-            repro_error,
-            regression_test: None,
-        }
+            saved,
+            None,
+        )
     });
     Report::from_driven(
         "kv",

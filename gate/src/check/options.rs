@@ -70,7 +70,8 @@ pub struct Options {
     /// budget is a soak: cases are generated one at a time, never collected.
     pub cases: u64,
     /// A run that checked fewer cases than this fails (a time budget that cut the run short
-    /// must not read as a pass). `None`: [`default_min_cases`].
+    /// must not read as a pass). `None`: a tenth of the shard's cases (at least one), or one
+    /// case for an unbounded soak.
     pub min_cases: Option<u64>,
     /// Seed of generation, clocks and id sources.
     pub seed: u64,
@@ -100,16 +101,6 @@ pub const DEFAULT_CASES: u64 = 1_000;
 /// Default longest sequence.
 pub const DEFAULT_MAX_OPS: usize = 40;
 
-/// The smallest number of checked cases that passes by default: a tenth of what this shard
-/// was asked for (at least one), or one case for an unbounded soak.
-pub fn default_min_cases(cases_in_shard: u64, unbounded: bool) -> u64 {
-    if unbounded {
-        1
-    } else {
-        cases_in_shard.div_ceil(10).max(1)
-    }
-}
-
 impl Default for Options {
     fn default() -> Self {
         Options {
@@ -130,17 +121,26 @@ impl Default for Options {
 }
 
 impl Options {
+    /// Worker threads: the `threads` field, or the machine's parallelism; at least one.
+    pub fn threads(&self) -> usize {
+        self.threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1)
+    }
+
     /// Cases this shard is asked for (`None`: unbounded).
     pub fn cases_in_shard(&self) -> Option<u64> {
         (self.cases != u64::MAX).then(|| self.shard.cases_of(self.cases))
     }
 
-    /// The minimum that must be checked for the run to pass.
+    /// The minimum that must be checked for the run to pass (never more than was asked).
     pub fn required_cases(&self) -> u64 {
-        let asked = self.cases_in_shard();
-        self.min_cases
-            .unwrap_or_else(|| default_min_cases(asked.unwrap_or(u64::MAX), asked.is_none()))
-            .min(asked.unwrap_or(u64::MAX))
+        match (self.min_cases, self.cases_in_shard()) {
+            (Some(m), Some(asked)) => m.min(asked),
+            (Some(m), None) => m,
+            (None, Some(asked)) => asked.div_ceil(10).max(1),
+            (None, None) => 1,
+        }
     }
 }
 

@@ -46,6 +46,32 @@ pub struct FailureReport<R> {
     pub regression_test: Option<String>,
 }
 
+impl<R> FailureReport<R> {
+    /// The report of a shrunk failure, with what saving its repro gave (`saved`).
+    pub fn new(
+        case: u64,
+        original_ops: usize,
+        shrink_reproduced: bool,
+        repro: R,
+        saved: Result<PathBuf, String>,
+        regression_test: Option<String>,
+    ) -> Self {
+        let (repro_path, repro_error) = match saved {
+            Ok(p) => (Some(p), None),
+            Err(e) => (None, Some(e)),
+        };
+        FailureReport {
+            case,
+            original_ops,
+            shrink_reproduced,
+            repro,
+            repro_path,
+            repro_error,
+            regression_test,
+        }
+    }
+}
+
 /// A contract check an engine failed.
 #[derive(Clone, Debug, Serialize)]
 pub struct ContractFailure {
@@ -109,7 +135,7 @@ impl<R> Report<R> {
     ) -> Self {
         let engines = labels
             .into_iter()
-            .zip(driven.latencies)
+            .zip(driven.totals.latencies)
             .map(|(engine, lat)| {
                 let ops: u64 = lat.values().map(|h| h.samples()).sum();
                 let busy_secs = lat.values().map(|h| h.sum_ns()).sum::<u128>() as f64 / 1e9;
@@ -135,21 +161,26 @@ impl<R> Report<R> {
             shard: o.shard,
             cases_asked: o.cases_in_shard(),
             min_cases: o.required_cases(),
-            cases_run: driven.cases_run,
-            ops_run: driven.ops_run,
+            cases_run: driven.totals.cases,
+            ops_run: driven.totals.ops,
             elapsed_secs,
             stopped_by_time: driven.stopped_by_time,
             engines,
             op_kinds: op_kinds
                 .iter()
-                .map(|k| (k.to_string(), driven.op_kinds.get(k).copied().unwrap_or(0)))
+                .map(|k| {
+                    (
+                        k.to_string(),
+                        driven.totals.op_kinds.get(k).copied().unwrap_or(0),
+                    )
+                })
                 .collect(),
             error_kinds: ErrorKind::ALL
                 .iter()
                 .map(|k| {
                     (
                         k.name().to_string(),
-                        driven.error_kinds.get(k).copied().unwrap_or(0),
+                        driven.totals.error_kinds.get(k).copied().unwrap_or(0),
                     )
                 })
                 .collect(),

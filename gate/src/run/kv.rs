@@ -11,7 +11,6 @@ use syncproof_engine::ErrorKind;
 use crate::faults::kv::{FaultyKv, KvBug};
 use crate::model::kv::{kind, KvOp, KvWrite};
 use crate::run::case::CaseRun;
-use crate::run::latency::Latencies;
 use crate::run::text::ReproText;
 
 /// Opens a raw key-value backend in a directory (creating it when empty).
@@ -142,10 +141,7 @@ pub fn run(
             backend: Some(backend),
         });
     }
-    let mut run = CaseRun {
-        latencies: vec![Latencies::new(); subjects.len()],
-        ..CaseRun::default()
-    };
+    let mut run = CaseRun::new(subjects.len());
     for (i, op) in ops.iter().enumerate() {
         let expected = apply(&reference, op);
         *run.op_kinds.entry(kind(op)).or_default() += 1;
@@ -158,7 +154,7 @@ pub fn run(
             outcomes.push(s.step(op));
             lat.entry(kind(op))
                 .or_default()
-                .record(start.elapsed().as_nanos() as u64);
+                .push(start.elapsed().as_nanos() as u64);
         }
         run.ops_run = i + 1;
         if outcomes.iter().any(|o| *o != expected) {
@@ -205,8 +201,7 @@ pub struct KvRepro {
 impl KvRepro {
     /// The repro as RON text.
     pub fn to_ron(&self) -> String {
-        ron::ser::to_string_pretty(self, ron::ser::PrettyConfig::new().struct_names(false))
-            .unwrap_or_else(|e| format!("// could not serialise: {e}"))
+        crate::run::repro::to_ron(self)
     }
 
     /// Parses a KV repro file's text.
@@ -223,16 +218,13 @@ impl KvRepro {
 
     /// Writes the repro into `dir` (created if needed); returns its path.
     pub fn save(&self, dir: &Path) -> Result<PathBuf, String> {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let name = format!(
-            "repro-kv-{}-seed{}-case{}.ron",
+            "kv-{}-seed{}-case{}",
             self.backends.join("+"),
             self.seed,
             self.case
         );
-        let path = dir.join(name.replace(['/', ' ', '(', ')'], "_"));
-        std::fs::write(&path, self.to_ron()).map_err(|e| format!("{}: {e}", path.display()))?;
-        Ok(path)
+        crate::run::repro::write_repro(dir, &name, &self.to_ron())
     }
 }
 

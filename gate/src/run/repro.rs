@@ -42,12 +42,28 @@ pub struct Repro {
     pub flaky: bool,
 }
 
+/// A repro as RON text (either level's).
+pub(crate) fn to_ron<T: Serialize>(repro: &T) -> String {
+    ron::ser::to_string_pretty(repro, ron::ser::PrettyConfig::new().struct_names(false))
+        .unwrap_or_else(|e| format!("// could not serialise: {e}"))
+}
+
+/// Writes a repro's `text` as `dir/repro-<name>.ron` (`dir` created if needed, the name made
+/// file-safe); returns its path.
+pub(crate) fn write_repro(dir: &Path, name: &str, text: &str) -> Result<PathBuf, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let path = dir.join(format!("repro-{name}.ron").replace(['/', ' ', '(', ')'], "_"));
+    std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(path)
+}
+
 impl Repro {
+    /// The repro as RON text.
     pub fn to_ron(&self) -> String {
-        ron::ser::to_string_pretty(self, ron::ser::PrettyConfig::new().struct_names(false))
-            .unwrap_or_else(|e| format!("// could not serialise: {e}"))
+        to_ron(self)
     }
 
+    /// Parses a repro file's text.
     pub fn from_ron(text: &str) -> Result<Self, String> {
         let r: Repro = ron::from_str(text).map_err(|e| format!("not a repro file: {e}"))?;
         if r.version != REPRO_VERSION {
@@ -59,6 +75,7 @@ impl Repro {
         Ok(r)
     }
 
+    /// Reads and parses a repro file.
     pub fn load(path: &Path) -> Result<Self, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
         Self::from_ron(&text).map_err(|e| format!("{}: {e}", path.display()))
@@ -66,16 +83,13 @@ impl Repro {
 
     /// Writes the repro into `dir` (created if needed); returns its path.
     pub fn save(&self, dir: &Path) -> Result<PathBuf, String> {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let name = format!(
-            "repro-{}-seed{}-case{}.ron",
+            "{}-seed{}-case{}",
             self.engines.join("+"),
             self.seed,
             self.case
         );
-        let path = dir.join(name.replace(['/', ' ', '(', ')'], "_"));
-        std::fs::write(&path, self.to_ron()).map_err(|e| format!("{}: {e}", path.display()))?;
-        Ok(path)
+        write_repro(dir, &name, &self.to_ron())
     }
 
     /// Openers for `labels`, made by `open` and wrapped with the injected bug if the repro

@@ -13,7 +13,6 @@ use syncproof_engine::*;
 use crate::model::ops::{Op, TokenRef};
 use crate::model::universe::T0;
 use crate::run::case::CaseRun;
-use crate::run::latency::Latencies;
 use crate::run::outcome::{Outcome, Value};
 
 /// Longest list a paged read follows before calling it endless.
@@ -341,10 +340,7 @@ fn run(
         .iter()
         .map(|(l, o)| Subject::new(l.clone(), *o, seed, tmp))
         .collect::<std::result::Result<Vec<_>, _>>()?;
-    let mut run = CaseRun {
-        latencies: vec![Latencies::new(); subjects.len()],
-        ..CaseRun::default()
-    };
+    let mut run = CaseRun::new(subjects.len());
     let mut created: Vec<SyncId> = Vec::new();
     for (i, op) in ops.iter().enumerate() {
         let expected = reference.apply(op, &created);
@@ -358,7 +354,7 @@ fn run(
             let got = s.apply(op, &created);
             lat.entry(op.kind())
                 .or_default()
-                .record(start.elapsed().as_nanos() as u64);
+                .push(start.elapsed().as_nanos() as u64);
             outcomes.push(got);
         }
         run.ops_run = i + 1;

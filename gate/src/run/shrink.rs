@@ -47,6 +47,68 @@ pub fn shrink_seq<T: Clone>(ops: Vec<T>, fails: &mut dyn FnMut(&[T]) -> Option<u
     }
 }
 
+/// The labels whose outcome differs from the reference's (the first of `outcomes`): the
+/// engines to shrink against. When none differs (the reference itself failed), every label but
+/// the reference's.
+pub fn culprits<T: PartialEq>(outcomes: &[(String, T)]) -> Vec<String> {
+    let Some(((_, expected), rest)) = outcomes.split_first() else {
+        return Vec::new();
+    };
+    let differing: Vec<String> = rest
+        .iter()
+        .filter(|(_, o)| o != expected)
+        .map(|(l, _)| l.clone())
+        .collect();
+    if differing.is_empty() {
+        rest.iter().map(|(l, _)| l.clone()).collect()
+    } else {
+        differing
+    }
+}
+
+/// A shrinker: [`shrink_seq`], or [`shrink`] for API-level ops.
+pub type ShrinkFn<O> = fn(Vec<O>, &mut dyn FnMut(&[O]) -> Option<usize>) -> Vec<O>;
+
+/// A failing case after shrinking.
+pub struct Shrunk<O, F> {
+    /// The shrunk sequence, or the unshrunk one when the shrunk one did not fail again.
+    pub ops: Vec<O>,
+    /// What the kept sequence showed.
+    pub finding: F,
+    /// Whether the shrunk sequence failed again when re-run (`false`: a flaky engine).
+    pub reproduced: bool,
+}
+
+/// Shrinks `ops`, which failed with `finding` at step `at(&finding)`, with `shrink`, then runs
+/// the result once more through `again` (a candidate's finding on the culprits, if it fails).
+/// When the shrunk sequence no longer fails, the engine is flaky: the unshrunk case, cut after
+/// its failing step, is kept with the original finding, and `reproduced` says so.
+pub fn shrink_confirmed<O: Clone, F>(
+    ops: Vec<O>,
+    finding: F,
+    at: fn(&F) -> usize,
+    shrink: ShrinkFn<O>,
+    again: &dyn Fn(&[O]) -> Option<F>,
+) -> Shrunk<O, F> {
+    let shrunk = shrink(ops.clone(), &mut |c: &[O]| again(c).map(|f| at(&f)));
+    match again(&shrunk) {
+        Some(finding) => Shrunk {
+            ops: shrunk,
+            finding,
+            reproduced: true,
+        },
+        None => {
+            let mut ops = ops;
+            ops.truncate(at(&finding) + 1);
+            Shrunk {
+                ops,
+                finding,
+                reproduced: false,
+            }
+        }
+    }
+}
+
 /// [`shrink_seq`], then fewer records per put batch.
 pub fn shrink(ops: Vec<Op>, fails: &mut dyn FnMut(&[Op]) -> Option<usize>) -> Vec<Op> {
     let mut best = shrink_seq(ops, fails);
@@ -87,6 +149,42 @@ pub fn shrink(ops: Vec<Op>, fails: &mut dyn FnMut(&[Op]) -> Option<usize>) -> Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn culprits_are_the_engines_that_differ_from_the_reference() {
+        let o = |l: &str, v: u8| (l.to_string(), v);
+        assert_eq!(culprits(&[o("ref", 1), o("a", 1), o("b", 2)]), ["b"]);
+        assert_eq!(culprits(&[o("ref", 1), o("a", 1), o("b", 1)]), ["a", "b"]);
+        assert!(culprits::<u8>(&[]).is_empty());
+    }
+
+    #[test]
+    fn a_shrink_that_stops_failing_keeps_the_unshrunk_case() {
+        // A flaky check: the Flush fails in the first two runs only, so the run that confirms
+        // the shrunk sequence passes and the unshrunk case, cut after op 4, is kept.
+        let ops = vec![
+            Op::StartSync,
+            Op::Reopen,
+            Op::StartSync,
+            Op::Reopen,
+            Op::Flush,
+            Op::EndSync,
+        ];
+        let runs = std::cell::Cell::new(0);
+        let again = |c: &[Op]| {
+            runs.set(runs.get() + 1);
+            (runs.get() <= 2)
+                .then(|| c.iter().position(|o| *o == Op::Flush))
+                .flatten()
+        };
+        let s = shrink_confirmed(ops.clone(), 4usize, |f| *f, shrink_seq, &again);
+        assert!(!s.reproduced);
+        assert_eq!(s.ops, ops[..5].to_vec());
+        let stable = |c: &[Op]| c.iter().position(|o| *o == Op::Flush);
+        let s = shrink_confirmed(ops, 4usize, |f| *f, shrink_seq, &stable);
+        assert!(s.reproduced);
+        assert_eq!((s.ops, s.finding), (vec![Op::Flush], 0));
+    }
 
     #[test]
     fn shrinks_to_the_ops_that_matter() {
