@@ -585,14 +585,9 @@ fn main() -> ExitCode {
                 .cases_in_shard()
                 .map_or("unbounded".to_string(), |n| n.to_string());
             if level == Level::Kv {
-                let bug = match inject.as_deref().map(|n| KvBug::from_name(n).ok_or(n)) {
-                    None => None,
-                    Some(Ok(b)) => Some(b),
-                    Some(Err(n)) => {
-                        return usage(format!(
-                            "unknown KV bug {n:?}; `syncproof bugs` lists them under \"KV level\""
-                        ))
-                    }
+                let bug = match named_bug(inject.as_deref(), KvBug::from_name, "KV bug") {
+                    Ok(b) => b,
+                    Err(e) => return usage(e),
                 };
                 let targets = engines::kv_targets(&selected, bug);
                 if targets.is_empty() {
@@ -605,12 +600,9 @@ fn main() -> ExitCode {
                 let report = syncproof_gate::check::kv::check(&options, &targets);
                 return finish(&report, junit.as_deref(), json.as_deref());
             }
-            let bug = match inject.as_deref().map(|n| Bug::from_name(n).ok_or(n)) {
-                None => None,
-                Some(Ok(b)) => Some(b),
-                Some(Err(n)) => {
-                    return usage(format!("unknown bug {n:?}; `syncproof bugs` lists them"))
-                }
+            let bug = match named_bug(inject.as_deref(), Bug::from_name, "bug") {
+                Ok(b) => b,
+                Err(e) => return usage(e),
             };
             // The memory engine is the oracle; it takes part in every case as the reference.
             // Alone and without an injected bug it would be compared with itself.
@@ -656,6 +648,18 @@ fn main() -> ExitCode {
             print_test,
         } => replay(&file, names, print_test),
     }
+}
+
+/// The bug class `name` (if given) looked up with `find`; `what` names the kind in the error.
+fn named_bug<B>(
+    name: Option<&str>,
+    find: fn(&str) -> Option<B>,
+    what: &str,
+) -> Result<Option<B>, String> {
+    name.map(|n| {
+        find(n).ok_or_else(|| format!("unknown {what} {n:?}; `syncproof bugs` lists them"))
+    })
+    .transpose()
 }
 
 /// Prints the report, writes JUnit and JSON where asked, and turns it into the exit code: 0
@@ -781,14 +785,9 @@ fn replay_kv(file: &std::path::Path, repro: &KvRepro, names: Option<String>) -> 
         Ok(s) => s,
         Err(e) => return usage(e),
     };
-    let bug = match repro
-        .inject
-        .as_deref()
-        .map(|n| KvBug::from_name(n).ok_or(n))
-    {
-        None => None,
-        Some(Ok(b)) => Some(b),
-        Some(Err(n)) => return usage(format!("the repro names unknown KV bug {n:?}")),
+    let bug = match named_bug(repro.inject.as_deref(), KvBug::from_name, "KV bug") {
+        Ok(b) => b,
+        Err(e) => return usage(format!("the repro names an {e}")),
     };
     let targets = engines::kv_targets(&selected, bug);
     println!(
