@@ -96,11 +96,11 @@ pub struct RedbSnapshot {
 /// becomes one `Corruption` item and ends the iteration. The caller's visitor runs outside.
 struct ContainedRange<I>(Option<I>);
 
-impl<T, I: Iterator<Item = Result<T>>> Iterator for ContainedRange<I> {
-    type Item = Result<T>;
-    fn next(&mut self) -> Option<Result<T>> {
+impl<I> ContainedRange<I> {
+    /// One step (`next` or `next_back`) of the inner iterator, contained.
+    fn step<T>(&mut self, f: impl FnOnce(&mut I) -> Option<Result<T>>) -> Option<Result<T>> {
         let inner = self.0.as_mut()?;
-        match contained(|| Ok(inner.next())) {
+        match contained(|| Ok(f(inner))) {
             Ok(item) => item,
             Err(e) => {
                 self.0 = None;
@@ -110,16 +110,16 @@ impl<T, I: Iterator<Item = Result<T>>> Iterator for ContainedRange<I> {
     }
 }
 
+impl<T, I: Iterator<Item = Result<T>>> Iterator for ContainedRange<I> {
+    type Item = Result<T>;
+    fn next(&mut self) -> Option<Result<T>> {
+        self.step(Iterator::next)
+    }
+}
+
 impl<T, I: DoubleEndedIterator<Item = Result<T>>> DoubleEndedIterator for ContainedRange<I> {
     fn next_back(&mut self) -> Option<Result<T>> {
-        let inner = self.0.as_mut()?;
-        match contained(|| Ok(inner.next_back())) {
-            Ok(item) => item,
-            Err(e) => {
-                self.0 = None;
-                Some(Err(e))
-            }
-        }
+        self.step(DoubleEndedIterator::next_back)
     }
 }
 
@@ -218,5 +218,30 @@ impl RedbBackend {
 impl Drop for RedbBackend {
     fn drop(&mut self) {
         let _ = self.commit_durably();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_inside_an_iteration_step_becomes_one_corruption_item() {
+        let items = (0..5).map(|i: u8| -> Result<u8> {
+            if i == 2 {
+                panic!("damaged page");
+            }
+            Ok(i)
+        });
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let got: Vec<Result<u8>> = ContainedRange(Some(items)).collect();
+        std::panic::set_hook(hook);
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert_eq!(got[..2], [Ok(0), Ok(1)]);
+        assert!(got[2]
+            .as_ref()
+            .is_err_and(|e| e.kind == syncproof_engine::ErrorKind::Corruption
+                && e.message.contains("damaged page")));
     }
 }
