@@ -8,6 +8,7 @@
 pub mod corrupt;
 pub mod crash;
 pub mod engines;
+pub mod existing;
 pub mod fuzz_targets;
 pub mod instrument;
 pub mod migrate;

@@ -340,3 +340,109 @@ fn metrics_and_slow_operation_logging() {
         "{err}"
     );
 }
+
+/// Every file under `dir` with a hash of its bytes, except lock and shared-memory files and
+/// empty SQLite journals (which a read-only reader may create or touch: SQLite opens a WAL
+/// database read-only by creating an empty `-wal` and a `-shm` index beside it): what a
+/// read-only open must leave as it was.
+fn snapshot_of(dir: &std::path::Path) -> Vec<(std::path::PathBuf, u64)> {
+    use std::hash::{Hash, Hasher};
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let empty_journal =
+                    name.ends_with("-wal") && std::fs::metadata(&p).unwrap().len() == 0;
+                if name.ends_with(".lck") || name.ends_with("-shm") || empty_journal {
+                    continue;
+                }
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                std::fs::read(&p).unwrap().hash(&mut h);
+                out.push((p.clone(), h.finish()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn verify_and_migrate_open_existing_stores_read_only_and_refuse_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite_dir = dir.path().join("sqlite-store");
+    let sqlite = format!("sqlite:{}", sqlite_dir.display());
+    let (code, out, err) = syncproof(&[
+        "generate", &sqlite, "--syncs", "1", "--users", "10", "--groups", "2", "--grants", "100",
+    ]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let before = snapshot_of(&sqlite_dir);
+    // Naming the wrong engine: refused, saying what is there, and nothing is created.
+    for engine in ["redb", "mdbx", "sled", "fjall"] {
+        let store = format!("{engine}:{}", sqlite_dir.display());
+        let (code, out, err) = syncproof(&["verify", &store]);
+        assert_eq!(code, 2, "verify {store}: {out}\n{err}");
+        assert!(
+            err.contains(&format!("no {engine} store")) && err.contains("a sqlite store"),
+            "{err}"
+        );
+        let to = format!("redb:{}", dir.path().join(format!("to-{engine}")).display());
+        let (code, _, err) = syncproof(&["migrate", "--from", &store, "--to", &to]);
+        assert_eq!(code, 2, "migrate --from {store}: {err}");
+        assert!(!dir.path().join(format!("to-{engine}")).exists());
+        assert_eq!(
+            snapshot_of(&sqlite_dir),
+            before,
+            "{engine} wrote into the sqlite store"
+        );
+    }
+    // An empty directory is no store of any engine.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let (code, _, err) = syncproof(&["verify", &format!("redb:{}", empty.display())]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("it is empty"), "{err}");
+    assert_eq!(std::fs::read_dir(&empty).unwrap().count(), 0);
+    // The right engine: verified without a byte of the store changing, on every engine.
+    for engine in ["sqlite", "redb", "mdbx", "sled", "fjall"] {
+        let store_dir = dir.path().join(format!("{engine}-own"));
+        let store = format!("{engine}:{}", store_dir.display());
+        let (code, out, err) = syncproof(&[
+            "generate", &store, "--syncs", "1", "--users", "10", "--groups", "2", "--grants", "100",
+        ]);
+        assert_eq!(code, 0, "{out}\n{err}");
+        let before = snapshot_of(&store_dir);
+        let (code, out, err) = syncproof(&["verify", &store]);
+        assert_eq!(code, 0, "verify {store}: {out}\n{err}");
+        assert!(out.contains("consistent"), "{out}");
+        assert_eq!(
+            snapshot_of(&store_dir),
+            before,
+            "verify {store} wrote to it"
+        );
+        // Writes through a read-only open are refused.
+        let info = syncproof_harness::engines::select(Some(engine))
+            .unwrap()
+            .pop()
+            .unwrap();
+        let opened = syncproof_harness::existing::open(&info, &store_dir).unwrap();
+        if opened.how == syncproof_harness::existing::How::ReadOnly {
+            let e = opened.engine.start_sync().unwrap_err();
+            assert_eq!(
+                e.kind,
+                syncproof_engine::ErrorKind::FailedPrecondition,
+                "{e}"
+            );
+        }
+        drop(opened);
+        assert_eq!(
+            snapshot_of(&store_dir),
+            before,
+            "a refused write changed {store}"
+        );
+    }
+}

@@ -15,6 +15,10 @@ use syncproof_engine::kv::{
 };
 use syncproof_engine::{Error, ErrorKind, Result};
 
+/// The directory inside a store directory that holds the database. fjall has no read-only
+/// open, so `verify` and `migrate --from` open a copy of it.
+pub const STORE_ENTRY: &str = "fjall";
+
 /// Version of the upstream crate, for reports.
 pub const UPSTREAM: &str = "fjall 3.1";
 
@@ -45,7 +49,7 @@ fn err(e: fjall::Error) -> Error {
 impl FjallBackend {
     /// Opens (or creates) the database in `dir/fjall`.
     pub fn open(dir: &Path, durability: Durability) -> Result<Self> {
-        let db = fjall::Database::builder(dir.join("fjall"))
+        let db = fjall::Database::builder(dir.join(STORE_ENTRY))
             .open()
             .map_err(err)?;
         let ks = db
@@ -62,7 +66,7 @@ pub fn open(dir: &Path) -> Result<FjallBackend> {
 
 /// Opens `KvStore`s over fjall.
 pub fn opener() -> KvOpener<FjallBackend> {
-    KvOpener::new("fjall", open)
+    KvOpener::new("fjall", open).stored_in(STORE_ENTRY)
 }
 
 /// A fjall snapshot of the keyspace.

@@ -41,10 +41,15 @@ pub fn page_size() -> Result<usize> {
 /// Largest database file: the memory map is reserved up to this size.
 const MAX_SIZE: isize = 1 << 40;
 
+/// The directory inside a store directory that holds the environment.
+pub const STORE_ENTRY: &str = "mdbx";
+
 /// A libmdbx environment used as one ordered byte map.
 pub struct MdbxBackend {
     db: Database<NoWriteMap>,
     durability: Durability,
+    /// Opened with `Mode::ReadOnly` (`verify`, `migrate --from`): writes and syncs refused.
+    read_only: bool,
 }
 
 fn err(e: libmdbx::Error) -> Error {
@@ -60,7 +65,7 @@ fn err(e: libmdbx::Error) -> Error {
 impl MdbxBackend {
     /// Opens (or creates) the environment in `dir/mdbx`.
     pub fn open(dir: &Path, durability: Durability) -> Result<Self> {
-        let path = dir.join("mdbx");
+        let path = dir.join(STORE_ENTRY);
         std::fs::create_dir_all(&path)?;
         let sync_mode = match durability {
             Durability::Flush => SyncMode::SafeNoSync,
@@ -77,7 +82,43 @@ impl MdbxBackend {
             ..DatabaseOptions::default()
         };
         let db = Database::open_with_options(&path, options).map_err(err)?;
-        Ok(MdbxBackend { db, durability })
+        Ok(MdbxBackend {
+            db,
+            durability,
+            read_only: false,
+        })
+    }
+
+    /// Opens the existing environment in `dir/mdbx` with `Mode::ReadOnly` (`MDBX_RDONLY`):
+    /// nothing is written to the data file; writes through it fail with
+    /// `FailedPrecondition`.
+    pub fn open_read_only(dir: &Path) -> Result<Self> {
+        let path = dir.join(STORE_ENTRY);
+        if !path.join("mdbx.dat").is_file() {
+            return Err(Error::not_found(format!(
+                "mdbx: no environment in {}",
+                path.display()
+            )));
+        }
+        let options = DatabaseOptions {
+            mode: Mode::ReadOnly,
+            ..DatabaseOptions::default()
+        };
+        let db = Database::open_with_options(&path, options).map_err(err)?;
+        Ok(MdbxBackend {
+            db,
+            durability: Durability::Flush,
+            read_only: true,
+        })
+    }
+
+    fn refuse_if_read_only(&self) -> Result<()> {
+        if self.read_only {
+            return Err(Error::failed_precondition(
+                "mdbx: the store was opened read-only",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -89,6 +130,8 @@ pub fn open(dir: &Path) -> Result<MdbxBackend> {
 /// Opens `KvStore`s over libmdbx.
 pub fn opener() -> KvOpener<MdbxBackend> {
     KvOpener::new("mdbx", open)
+        .stored_in(STORE_ENTRY)
+        .with_read_only(MdbxBackend::open_read_only)
 }
 
 /// A read-only transaction.
@@ -161,6 +204,7 @@ impl KvBackend for MdbxBackend {
         })
     }
     fn write(&self, batch: &WriteBatch) -> Result<()> {
+        self.refuse_if_read_only()?;
         let txn = self.db.begin_rw_txn().map_err(err)?;
         let table = txn.open_table(None).map_err(err)?;
         for (start, end) in batch.ranges() {
@@ -192,13 +236,16 @@ impl KvBackend for MdbxBackend {
         Ok(())
     }
     fn flush(&self) -> Result<()> {
+        self.refuse_if_read_only()?;
         self.db.sync(true).map(|_| ()).map_err(err)
     }
 }
 
 impl Drop for MdbxBackend {
     fn drop(&mut self) {
-        let _ = self.db.sync(true);
+        if !self.read_only {
+            let _ = self.db.sync(true);
+        }
     }
 }
 

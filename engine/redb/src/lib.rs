@@ -20,10 +20,19 @@ pub const UPSTREAM: &str = "redb 4.5";
 
 const TABLE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("kv");
 
+/// The file inside a store directory that holds the database.
+pub const STORE_ENTRY: &str = "redb";
+
 /// A redb database used as one ordered byte map.
 pub struct RedbBackend {
-    db: redb::Database,
+    db: Db,
     durability: Durability,
+}
+
+/// The database, opened for writing or (for `verify` and `migrate --from`) read-only.
+enum Db {
+    Writable(redb::Database),
+    ReadOnly(redb::ReadOnlyDatabase),
 }
 
 fn err(e: impl Into<redb::Error>) -> Error {
@@ -39,15 +48,45 @@ fn err(e: impl Into<redb::Error>) -> Error {
 impl RedbBackend {
     /// Opens (or creates) the database file `dir/redb`.
     pub fn open(dir: &Path, durability: Durability) -> Result<Self> {
-        let db = redb::Database::create(dir.join("redb")).map_err(err)?;
+        let db = redb::Database::create(dir.join(STORE_ENTRY)).map_err(err)?;
         let txn = db.begin_write().map_err(err)?;
         txn.open_table(TABLE).map_err(err)?;
         txn.commit().map_err(err)?;
-        Ok(RedbBackend { db, durability })
+        Ok(RedbBackend {
+            db: Db::Writable(db),
+            durability,
+        })
+    }
+
+    /// Opens the existing database file `dir/redb` with redb's `ReadOnlyDatabase`, which
+    /// writes nothing; writes through it fail with `FailedPrecondition`.
+    pub fn open_read_only(dir: &Path) -> Result<Self> {
+        let path = dir.join(STORE_ENTRY);
+        if !path.is_file() {
+            return Err(Error::not_found(format!(
+                "redb: no database file {}",
+                path.display()
+            )));
+        }
+        let db = contained(|| redb::ReadOnlyDatabase::open(&path).map_err(err))?;
+        Ok(RedbBackend {
+            db: Db::ReadOnly(db),
+            durability: Durability::Flush,
+        })
+    }
+
+    /// The database for a write, or `FailedPrecondition` when it was opened read-only.
+    fn writable(&self) -> Result<&redb::Database> {
+        match &self.db {
+            Db::Writable(db) => Ok(db),
+            Db::ReadOnly(_) => Err(Error::failed_precondition(
+                "redb: the store was opened read-only",
+            )),
+        }
     }
 
     fn commit_durably(&self) -> Result<()> {
-        let mut txn = self.db.begin_write().map_err(err)?;
+        let mut txn = self.writable()?.begin_write().map_err(err)?;
         txn.set_durability(redb::Durability::Immediate)
             .map_err(|e| Error::io(format!("redb: {e}")))?;
         txn.commit().map_err(err)
@@ -62,6 +101,8 @@ pub fn open(dir: &Path) -> Result<RedbBackend> {
 /// Opens `KvStore`s over redb.
 pub fn opener() -> KvOpener<RedbBackend> {
     KvOpener::new("redb", open)
+        .stored_in(STORE_ENTRY)
+        .with_read_only(RedbBackend::open_read_only)
 }
 
 /// Runs a redb call, turning a panic into a `Corruption` error: redb 4.5 panics in its B-tree
@@ -170,8 +211,12 @@ impl KvBackend for RedbBackend {
         self.durability
     }
     fn snapshot(&self) -> Result<RedbSnapshot> {
+        let txn = match &self.db {
+            Db::Writable(db) => db.begin_read(),
+            Db::ReadOnly(db) => db.begin_read(),
+        };
         Ok(RedbSnapshot {
-            txn: self.db.begin_read().map_err(err)?,
+            txn: txn.map_err(err)?,
         })
     }
     fn write(&self, batch: &WriteBatch) -> Result<()> {
@@ -184,7 +229,7 @@ impl KvBackend for RedbBackend {
 
 impl RedbBackend {
     fn write_batch(&self, batch: &WriteBatch) -> Result<()> {
-        let mut txn = self.db.begin_write().map_err(err)?;
+        let mut txn = self.writable()?.begin_write().map_err(err)?;
         let durability = match self.durability {
             Durability::Flush => redb::Durability::None,
             Durability::Commit => redb::Durability::Immediate,
@@ -217,7 +262,9 @@ impl RedbBackend {
 
 impl Drop for RedbBackend {
     fn drop(&mut self) {
-        let _ = self.commit_durably();
+        if let Db::Writable(_) = self.db {
+            let _ = self.commit_durably();
+        }
     }
 }
 

@@ -15,6 +15,10 @@ use syncproof_engine::kv::{
 };
 use syncproof_engine::{Error, Result};
 
+/// The directory inside a store directory that holds the database. sled has no read-only
+/// open, so `verify` and `migrate --from` open a copy of it.
+pub const STORE_ENTRY: &str = "sled";
+
 /// Version of the upstream crate, for reports.
 pub const UPSTREAM: &str = "sled 0.34.7";
 
@@ -43,7 +47,7 @@ impl SledBackend {
     /// acquire lock" (sled's own test build blocks on the lock for this reason). Opening
     /// retries on that error alone, with backoff, for up to [`LOCK_WAIT`].
     pub fn open(dir: &Path, durability: Durability) -> Result<Self> {
-        let config = sled::Config::new().path(dir.join("sled"));
+        let config = sled::Config::new().path(dir.join(STORE_ENTRY));
         let start = std::time::Instant::now();
         let mut pause = std::time::Duration::from_millis(1);
         loop {
@@ -89,7 +93,7 @@ pub fn open(dir: &Path) -> Result<SledBackend> {
 
 /// Opens `KvStore`s over sled.
 pub fn opener() -> KvOpener<SledBackend> {
-    KvOpener::new("sled", open)
+    KvOpener::new("sled", open).stored_in(STORE_ENTRY)
 }
 
 /// A read view: the shared side of the backend's lock.

@@ -34,6 +34,7 @@ fn err(e: rusqlite::Error) -> Error {
         Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase) => {
             Error::corruption(format!("sqlite: {e}"))
         }
+        Some(rusqlite::ErrorCode::ReadOnly) => Error::failed_precondition(format!("sqlite: {e}")),
         _ => Error::io(format!("sqlite: {e}")),
     }
 }
@@ -74,12 +75,28 @@ impl Opener for SqliteOpener {
     }
     fn open(&self, dir: &Path, config: EngineConfig) -> Result<Box<dyn StorageEngine>> {
         Ok(Box::new(SqliteEngine::open(
-            &dir.join("sqlite.db"),
+            &dir.join(STORE_ENTRY),
             config,
             self.durability,
         )?))
     }
+    fn store_entry(&self) -> Option<&str> {
+        Some(STORE_ENTRY)
+    }
+    fn open_read_only(
+        &self,
+        dir: &Path,
+        config: EngineConfig,
+    ) -> Option<Result<Box<dyn StorageEngine>>> {
+        Some(
+            SqliteEngine::open_read_only(&dir.join(STORE_ENTRY), config)
+                .map(|e| Box::new(e) as Box<dyn StorageEngine>),
+        )
+    }
 }
+
+/// The database file inside a store directory (SQLite keeps its `-wal` and `-shm` beside it).
+pub const STORE_ENTRY: &str = "sqlite.db";
 
 fn read_run(conn: &Connection, id: &SyncId) -> Result<Option<SyncRun>> {
     let mut stmt = conn
@@ -529,6 +546,32 @@ impl SqliteEngine {
         ))
         .map_err(err)?;
         conn.execute_batch(schema::SCHEMA).map_err(err)?;
+        conn.set_prepared_statement_cache_capacity(64);
+        Ok(SqliteEngine {
+            inner: Mutex::new(Inner {
+                conn,
+                current: None,
+                viewed: None,
+            }),
+            config,
+        })
+    }
+
+    /// Opens the existing database at `path` with `SQLITE_OPEN_READ_ONLY`: no schema is
+    /// created, no pragma is set and the database file is never written; writes fail with
+    /// `FailedPrecondition`. As for any SQLite reader of a WAL database, SQLite creates the
+    /// `-shm` index and an empty `-wal` beside the file if they are missing.
+    pub fn open_read_only(path: &Path, config: EngineConfig) -> Result<Self> {
+        if !path.is_file() {
+            return Err(Error::not_found(format!(
+                "sqlite: no database file {}",
+                path.display()
+            )));
+        }
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+            | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | rusqlite::OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(path, flags).map_err(err)?;
         conn.set_prepared_statement_cache_capacity(64);
         Ok(SqliteEngine {
             inner: Mutex::new(Inner {

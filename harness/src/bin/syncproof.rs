@@ -230,6 +230,32 @@ fn parse_store(s: &str) -> Result<(engines::EngineInfo, PathBuf), String> {
     Ok((info, PathBuf::from(path)))
 }
 
+/// Opens the `info` store in `dir` for `verify` or `migrate --from`, without writing to it:
+/// a directory with no such store is a usage error (exit 2) that says what is there; a store
+/// that fails to open exits 1.
+fn open_existing(
+    info: &engines::EngineInfo,
+    dir: &std::path::Path,
+) -> Result<syncproof_harness::existing::Existing, ExitCode> {
+    use syncproof_harness::existing::{open, How, OpenError};
+    if !dir.is_dir() {
+        return Err(usage(format!("{}: no such store directory", dir.display())));
+    }
+    match open(info, dir) {
+        Ok(e) => {
+            if let How::Copy(_) = e.how {
+                eprintln!("syncproof: {}:{}: {}", info.name, dir.display(), e.how);
+            }
+            Ok(e)
+        }
+        Err(OpenError::NoStore(m)) => Err(usage(m)),
+        Err(e @ OpenError::Open(_)) => {
+            eprintln!("syncproof: open {}:{}: {e}", info.name, dir.display());
+            Err(ExitCode::from(1))
+        }
+    }
+}
+
 fn usage(msg: impl std::fmt::Display) -> ExitCode {
     eprintln!("syncproof: {msg}");
     ExitCode::from(2)
@@ -337,19 +363,11 @@ fn main() -> ExitCode {
                     (Ok(a), Ok(b)) => (a, b),
                     (Err(e), _) | (_, Err(e)) => return usage(e),
                 };
-            if !src_path.is_dir() {
-                return usage(format!("{}: no such store directory", src_path.display()));
-            }
-            let opened = match (src_info.opener)()
-                .open(&src_path, syncproof_engine::EngineConfig::default())
-            {
+            let opened = match open_existing(&src_info, &src_path) {
                 Ok(e) => e,
-                Err(err) => {
-                    eprintln!("syncproof migrate: open {from}: {err}");
-                    return ExitCode::from(1);
-                }
+                Err(code) => return code,
             };
-            let src = Instrumented::new(opened.as_ref(), Duration::from_millis(slow_ms));
+            let src = Instrumented::new(opened.engine.as_ref(), Duration::from_millis(slow_ms));
             let bar = indicatif::ProgressBar::new_spinner();
             let start = std::time::Instant::now();
             let result =
@@ -425,12 +443,11 @@ fn main() -> ExitCode {
                 Ok(s) => s,
                 Err(e) => return usage(e),
             };
-            if !path.is_dir() {
-                return usage(format!("{}: no such store directory", path.display()));
-            }
-            let report = (info.opener)()
-                .open(&path, syncproof_engine::EngineConfig::default())
-                .and_then(|e| e.verify());
+            let opened = match open_existing(&info, &path) {
+                Ok(e) => e,
+                Err(code) => return code,
+            };
+            let report = opened.engine.verify();
             match report {
                 Err(err) => {
                     println!("{store}: cannot be verified: {err}");

@@ -48,6 +48,23 @@ pub trait Opener: Send + Sync {
     /// Opens the store at `dir` (an existing directory owned by the caller), creating it if
     /// empty. Opening the same `dir` again after dropping the engine is a reopen.
     fn open(&self, dir: &Path, config: EngineConfig) -> Result<Box<dyn StorageEngine>>;
+    /// The file or directory inside a store directory that holds this engine's data
+    /// (`redb`, `sqlite.db`, …), so that tools can tell which engine's store a directory
+    /// holds before opening it; `None` for an engine that keeps nothing on disk.
+    fn store_entry(&self) -> Option<&str> {
+        None
+    }
+    /// Opens the store already in `dir` without writing to it (`verify`, `migrate --from`):
+    /// it fails when `dir` holds no store of this engine, and writes through the returned
+    /// engine fail. `None`: the engine has no read-only open (callers open a copy instead).
+    fn open_read_only(
+        &self,
+        dir: &Path,
+        config: EngineConfig,
+    ) -> Option<Result<Box<dyn StorageEngine>>> {
+        let _ = (dir, config);
+        None
+    }
 }
 
 /// Why a check failed.

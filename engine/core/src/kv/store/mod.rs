@@ -543,18 +543,47 @@ impl<B: KvBackend> StorageEngine for KvStore<B> {
 pub struct KvOpener<B> {
     name: &'static str,
     open: fn(&Path) -> Result<B>,
+    entry: Option<&'static str>,
+    read_only: Option<fn(&Path) -> Result<B>>,
 }
 
 impl<B: KvBackend> KvOpener<B> {
     /// `open` opens (or creates) the backend's files inside the given directory.
     pub fn new(name: &'static str, open: fn(&Path) -> Result<B>) -> Self {
-        KvOpener { name, open }
+        KvOpener {
+            name,
+            open,
+            entry: None,
+            read_only: None,
+        }
+    }
+    /// Names the file or directory in a store directory that holds the backend's data
+    /// ([`Opener::store_entry`]).
+    pub fn stored_in(mut self, entry: &'static str) -> Self {
+        self.entry = Some(entry);
+        self
+    }
+    /// Adds the backend's read-only open of an existing store ([`Opener::open_read_only`]).
+    pub fn with_read_only(mut self, open: fn(&Path) -> Result<B>) -> Self {
+        self.read_only = Some(open);
+        self
     }
 }
 
 impl<B: KvBackend> Opener for KvOpener<B> {
     fn name(&self) -> &str {
         self.name
+    }
+    fn store_entry(&self) -> Option<&str> {
+        self.entry
+    }
+    fn open_read_only(
+        &self,
+        dir: &Path,
+        config: EngineConfig,
+    ) -> Option<Result<Box<dyn StorageEngine>>> {
+        let open = self.read_only?;
+        Some(open(dir).map(|b| Box::new(KvStore::new(b, config)) as Box<dyn StorageEngine>))
     }
     fn open(&self, dir: &Path, config: EngineConfig) -> Result<Box<dyn StorageEngine>> {
         Ok(Box::new(KvStore::new((self.open)(dir)?, config)))
