@@ -9,7 +9,8 @@ use syncproof_memory::MemoryOpener;
 #[test]
 fn every_bug_is_caught_by_its_checks() {
     let mut missed = Vec::new();
-    for &bug in Bug::ALL {
+    // The stall classes never return; harness/tests/stall.rs shows the watchdog catches them.
+    for &bug in Bug::ALL.iter().filter(|b| !Bug::STALLS.contains(b)) {
         let opener = FaultyOpener::new(Box::new(MemoryOpener::default()), bug);
         for check in bug.caught_by() {
             match run_named(&opener, check) {

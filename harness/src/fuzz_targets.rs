@@ -303,6 +303,7 @@ pub fn op_sequence_on(data: &[u8], engine: &dyn syncproof_engine::contract::Open
             ops: ops[..=f.op_index].to_vec(),
             finding: Some(f),
             flaky: false,
+            stall: None,
         };
         panic!(
             "disagreement with the oracle:\n{}",

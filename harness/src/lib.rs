@@ -13,4 +13,5 @@ pub mod fuzz_targets;
 pub mod instrument;
 pub mod migrate;
 pub mod report;
+pub mod stall_shrink;
 pub mod workload;

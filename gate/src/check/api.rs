@@ -18,13 +18,15 @@ use syncproof_engine::contract::{run_check_in, Check, Opener, CHECKS};
 use super::driver::{drive, Level};
 use super::options::Options;
 use super::report::{ContractFailure, FailureReport, Report};
+use super::stall::StallReport;
 use crate::model::generate;
 use crate::model::ops::{Op, OP_KINDS};
 use crate::run::case::CaseRun;
 use crate::run::repro::{OpenerFn, Repro, REPRO_VERSION};
-use crate::run::runner::{run_case, Finding};
+use crate::run::runner::{run_case, run_case_watched, Finding};
 use crate::run::shrink::{culprits, shrink, shrink_confirmed};
 use crate::run::text::describe;
+use crate::run::watchdog::{watch, Beat, Stall, StallFinding, Task};
 
 /// The engines of a run and its options.
 pub struct Harness {
@@ -46,6 +48,7 @@ struct Api<'h> {
     oracle: &'h dyn Opener,
     subjects: Vec<(String, &'h dyn Opener)>,
     tmp: Option<&'h std::path::Path>,
+    inject: Option<String>,
 }
 
 impl Level for Api<'_> {
@@ -57,8 +60,32 @@ impl Level for Api<'_> {
     fn generate(&self, seed: u64, index: u64, max_ops: usize) -> Vec<Op> {
         generate::case(seed, index, max_ops)
     }
-    fn run(&self, seed: u64, ops: &[Op]) -> Result<CaseRun<Finding>, String> {
-        run_case(seed, ops, self.oracle, &self.subjects, self.tmp)
+    fn reference_label(&self) -> String {
+        format!("{} (oracle)", self.oracle.name())
+    }
+    fn run(&self, seed: u64, ops: &[Op], beat: &Beat) -> Result<CaseRun<Finding>, String> {
+        run_case_watched(seed, ops, self.oracle, &self.subjects, self.tmp, beat, None)
+    }
+    fn save_stall(
+        &self,
+        seed: u64,
+        case: u64,
+        ops: Vec<Op>,
+        stall: StallFinding,
+        dir: &std::path::Path,
+    ) -> Result<std::path::PathBuf, String> {
+        Repro {
+            version: REPRO_VERSION,
+            seed,
+            case,
+            engines: vec![stall.engine.clone()],
+            inject: self.inject.clone(),
+            ops,
+            finding: None,
+            flaky: false,
+            stall: Some(stall),
+        }
+        .save(dir)
     }
 }
 
@@ -114,6 +141,7 @@ impl Harness {
                 .map(|(l, o)| (l.clone(), o.as_ref()))
                 .collect(),
             tmp: self.options.tmp.as_deref(),
+            inject: self.options.inject.clone(),
         }
     }
 
@@ -127,26 +155,43 @@ impl Harness {
             .collect();
         let next = std::sync::atomic::AtomicUsize::new(0);
         let failures = Mutex::new(Vec::new());
-        std::thread::scope(|s| {
-            for _ in 0..o.threads() {
-                s.spawn(|| loop {
-                    let j = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(&(label, opener, check)) = jobs.get(j) else {
-                        return;
-                    };
-                    if let Err(f) = run_check_in(opener, check, o.tmp.as_deref()) {
-                        failures.lock().unwrap_or_else(|e| e.into_inner()).push((
-                            j,
-                            ContractFailure {
-                                engine: label.to_string(),
-                                check: check.name.into(),
-                                section: check.section.into(),
-                                message: f.0,
-                            },
-                        ));
-                    }
-                });
+        let beats: Vec<Beat> = (0..o.threads()).map(|_| Beat::default()).collect();
+        let on_stall = |stall: Stall| {
+            let mut report =
+                StallReport::new("syncproof check (contract)", stall.kind, stall.elapsed);
+            if let Some(Task::Check { job }) = stall.task {
+                report.check = jobs
+                    .get(job)
+                    .map(|(label, _, check)| format!("{} on {label}", check.name));
             }
+            report.emit(None);
+        };
+        watch(&beats, o.limits(), &on_stall, || {
+            std::thread::scope(|s| {
+                for beat in &beats {
+                    let (jobs, next, failures) = (&jobs, &next, &failures);
+                    s.spawn(move || loop {
+                        let j = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(&(label, opener, check)) = jobs.get(j) else {
+                            return;
+                        };
+                        beat.check(j);
+                        let result = run_check_in(opener, check, o.tmp.as_deref());
+                        beat.idle();
+                        if let Err(f) = result {
+                            failures.lock().unwrap_or_else(|e| e.into_inner()).push((
+                                j,
+                                ContractFailure {
+                                    engine: label.to_string(),
+                                    check: check.name.into(),
+                                    section: check.section.into(),
+                                    message: f.0,
+                                },
+                            ));
+                        }
+                    });
+                }
+            })
         });
         let mut failures = failures.into_inner().unwrap_or_else(|e| e.into_inner());
         failures.sort_by_key(|(j, _)| *j);
@@ -214,6 +259,7 @@ impl Harness {
             ops: shrunk.ops,
             finding: Some(shrunk.finding),
             flaky: !shrunk.reproduced,
+            stall: None,
         };
         let saved = repro.save(&o.repro_dir);
         let test = repro.regression_test(&self.regression_opener);

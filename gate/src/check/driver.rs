@@ -7,26 +7,47 @@
 //! lowest failure seen so far stop being started). The failure reported is the minimum over
 //! all of them, the same on a laptop and on a CI runner with another core count.
 
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
 use super::options::Options;
 use super::progress::Bar;
+use super::stall::StallReport;
 use crate::run::case::{CaseRun, Totals};
+use crate::run::watchdog::{watch, Beat, Stall, StallFinding, Task};
 
 /// A level of checking: how a case is generated and run.
 pub trait Level: Sync {
     /// One step of a case.
-    type Op: Clone + Send + Sync;
+    type Op: Clone + Send + Sync + std::fmt::Debug;
     /// Where a case first disagreed.
     type Finding: Clone + Send;
     /// The engines under test, in the order [`CaseRun::latencies`] uses.
     fn engine_labels(&self) -> Vec<String>;
     /// Case `index` of the run with `seed`.
     fn generate(&self, seed: u64, index: u64, max_ops: usize) -> Vec<Self::Op>;
-    /// Runs one case on fresh stores. `Err` only when a store cannot be set up at all.
-    fn run(&self, seed: u64, ops: &[Self::Op]) -> Result<CaseRun<Self::Finding>, String>;
+    /// The label of the reference the engines are compared with.
+    fn reference_label(&self) -> String;
+    /// Runs one case on fresh stores, saying each op on `beat`. `Err` only when a store
+    /// cannot be set up at all.
+    fn run(
+        &self,
+        seed: u64,
+        ops: &[Self::Op],
+        beat: &Beat,
+    ) -> Result<CaseRun<Self::Finding>, String>;
+    /// Writes the repro of case `case` of the run with `seed`, cut after the op that stalled
+    /// (`ops`), into `dir`; its path.
+    fn save_stall(
+        &self,
+        seed: u64,
+        case: u64,
+        ops: Vec<Self::Op>,
+        stall: StallFinding,
+        dir: &Path,
+    ) -> Result<PathBuf, String>;
 }
 
 /// The first (lowest-index) failing case: its index, its ops and what was seen.
@@ -61,7 +82,8 @@ pub fn drive<L: Level>(level: &L, o: &Options, what: &'static str) -> Driven<L> 
     let timed_out = AtomicBool::new(false);
     let done = AtomicU64::new(0);
     let bar = Bar::new(o.progress, asked, what);
-    let worker = || loop {
+    let beats: Vec<Beat> = (0..o.threads()).map(|_| Beat::default()).collect();
+    let worker = |beat: &Beat| loop {
         if stop.load(Ordering::Relaxed) {
             return;
         }
@@ -77,7 +99,8 @@ pub fn drive<L: Level>(level: &L, o: &Options, what: &'static str) -> Driven<L> 
             return;
         };
         let ops = level.generate(o.seed, index, o.max_ops);
-        match level.run(o.seed, &ops) {
+        beat.case(index);
+        match level.run(o.seed, &ops, beat) {
             Err(e) => {
                 lock(&setup_errors).push((index, e));
                 stop.store(true, Ordering::Relaxed);
@@ -95,10 +118,16 @@ pub fn drive<L: Level>(level: &L, o: &Options, what: &'static str) -> Driven<L> 
         }
         bar.tick(done.fetch_add(1, Ordering::Relaxed) + 1);
     };
-    std::thread::scope(|s| {
-        for _ in 0..o.threads() {
-            s.spawn(worker);
-        }
+    let on_stall = |stall: Stall| {
+        bar.finish();
+        report_stall(level, o, what, stall);
+    };
+    watch(&beats, o.limits(), &on_stall, || {
+        std::thread::scope(|s| {
+            for beat in &beats {
+                s.spawn(move || worker(beat));
+            }
+        })
     });
     bar.finish();
     let mut setup_errors = setup_errors.into_inner().unwrap_or_else(|e| e.into_inner());
@@ -114,4 +143,35 @@ pub fn drive<L: Level>(level: &L, o: &Options, what: &'static str) -> Driven<L> 
             && asked.is_none_or(|a| next.load(Ordering::SeqCst) < a),
         failure: failure.into_inner().unwrap_or_else(|e| e.into_inner()),
     }
+}
+
+/// Reports a stall of a driven run: the engine, the case and the op, with the repro of the
+/// case cut after that op; then [`Options::on_stall`]. The watchdog exits 1 after it.
+fn report_stall<L: Level>(level: &L, o: &Options, what: &str, stall: Stall) {
+    let labels = level.engine_labels();
+    let mut report = StallReport::new(what, stall.kind.clone(), stall.elapsed);
+    if let Some(Task::Op { case, subject, op }) = stall.task {
+        let engine = match subject {
+            Some(i) => labels
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| format!("engine {i}")),
+            None => level.reference_label(),
+        };
+        let mut ops = level.generate(o.seed, case, o.max_ops);
+        ops.truncate(op + 1);
+        let finding = StallFinding {
+            kind: stall.kind,
+            engine: engine.clone(),
+            op_index: op,
+        };
+        report.op = ops
+            .last()
+            .map(|x| crate::run::text::abbreviate(&format!("{x:?}")));
+        report.repro = Some(level.save_stall(o.seed, case, ops, finding, &o.repro_dir));
+        report.engine = Some(engine);
+        report.case = Some(case);
+        report.op_index = Some(op);
+    }
+    report.emit(o.on_stall);
 }

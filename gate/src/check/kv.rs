@@ -9,12 +9,14 @@ use super::options::Options;
 use super::report::{FailureReport, Report};
 use crate::model::kv::{case, KvOp, KV_OP_KINDS};
 use crate::run::case::CaseRun;
-use crate::run::kv::{run, KvFinding, KvRepro, KvTarget, KV_REPRO_VERSION};
+use crate::run::kv::{run, run_watched, KvFinding, KvRepro, KvTarget, KV_REPRO_VERSION};
 use crate::run::shrink::{culprits, shrink_confirmed, shrink_seq};
+use crate::run::watchdog::{Beat, StallFinding};
 
 struct Kv<'a> {
     targets: &'a [KvTarget],
     tmp: Option<&'a std::path::Path>,
+    inject: Option<String>,
 }
 
 impl Level for Kv<'_> {
@@ -26,8 +28,32 @@ impl Level for Kv<'_> {
     fn generate(&self, seed: u64, index: u64, max_ops: usize) -> Vec<KvOp> {
         case(seed, index, max_ops)
     }
-    fn run(&self, _seed: u64, ops: &[KvOp]) -> Result<CaseRun<KvFinding>, String> {
-        run(ops, self.targets, self.tmp)
+    fn reference_label(&self) -> String {
+        "btree".into()
+    }
+    fn run(&self, _seed: u64, ops: &[KvOp], beat: &Beat) -> Result<CaseRun<KvFinding>, String> {
+        run_watched(ops, self.targets, self.tmp, Some(beat))
+    }
+    fn save_stall(
+        &self,
+        seed: u64,
+        case: u64,
+        ops: Vec<KvOp>,
+        stall: StallFinding,
+        dir: &std::path::Path,
+    ) -> Result<std::path::PathBuf, String> {
+        KvRepro {
+            kv_version: KV_REPRO_VERSION,
+            seed,
+            case,
+            backends: vec![stall.engine.clone()],
+            inject: self.inject.clone(),
+            ops,
+            finding: None,
+            flaky: false,
+            stall: Some(stall),
+        }
+        .save(dir)
     }
 }
 
@@ -37,6 +63,7 @@ pub fn check(o: &Options, targets: &[KvTarget]) -> Report<KvRepro> {
     let level = Kv {
         targets,
         tmp: o.tmp.as_deref(),
+        inject: o.inject.clone(),
     };
     let driven = drive(&level, o, "syncproof check --level kv");
     let failure = driven.failure.clone().map(|(case_index, ops, finding)| {
@@ -58,6 +85,7 @@ pub fn check(o: &Options, targets: &[KvTarget]) -> Report<KvRepro> {
             ops: shrunk.ops,
             finding: Some(shrunk.finding),
             flaky: !shrunk.reproduced,
+            stall: None,
         };
         let saved = repro.save(&o.repro_dir);
         FailureReport::new(

@@ -10,3 +10,4 @@ pub mod options;
 pub mod progress;
 pub mod render;
 pub mod report;
+pub mod stall;

@@ -5,6 +5,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::stall::StallReport;
+use crate::run::watchdog::Limits;
+
 /// Which part of the case space this run covers: cases `i` with `i % count == index`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Shard {
@@ -94,12 +97,27 @@ pub struct Options {
     pub inject: Option<String>,
     /// Progress display.
     pub progress: Progress,
+    /// Longest time one op or one contract check may take before the run is a stall
+    /// (`None`: no limit).
+    pub op_budget: Option<Duration>,
+    /// Largest resident memory of the process, in bytes, before the run is a stall (`None`:
+    /// no limit).
+    pub memory_ceiling: Option<u64>,
+    /// Called with the report of a stall, after it is printed and before the process exits 1
+    /// (the CLI shrinks the repro there, in child processes).
+    pub on_stall: Option<fn(&StallReport)>,
 }
 
 /// Default number of sequences.
 pub const DEFAULT_CASES: u64 = 1_000;
 /// Default longest sequence.
 pub const DEFAULT_MAX_OPS: usize = 40;
+/// Default [`Options::op_budget`]: far above any op of a healthy engine (milliseconds), far
+/// below a CI job's time limit.
+pub const DEFAULT_OP_BUDGET: Duration = Duration::from_secs(30);
+/// Default [`Options::memory_ceiling`]: 4 GiB, twenty times what the default check on all six
+/// engines uses (200 MB max RSS, `/usr/bin/time -v syncproof check --seed 7 --tmp /dev/shm`).
+pub const DEFAULT_MEMORY_CEILING: u64 = 4 << 30;
 
 impl Default for Options {
     fn default() -> Self {
@@ -116,12 +134,23 @@ impl Default for Options {
             contract: true,
             inject: None,
             progress: Progress::None,
+            op_budget: Some(DEFAULT_OP_BUDGET),
+            memory_ceiling: Some(DEFAULT_MEMORY_CEILING),
+            on_stall: None,
         }
     }
 }
 
 impl Options {
     /// Worker threads: the `threads` field, or the machine's parallelism; at least one.
+    /// The watchdog's limits.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            op_budget: self.op_budget,
+            memory_ceiling: self.memory_ceiling,
+        }
+    }
+
     pub fn threads(&self) -> usize {
         self.threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))

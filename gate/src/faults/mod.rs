@@ -139,6 +139,47 @@ bugs! {
     StaleIndexAfterOverwrite => ["put_replaces_everything"];
     /// Diff deletions are never written.
     DiffMissesDeletions => ["diff_contents"];
+    /// A put of a record whose id has `\0` after its first byte never returns (a key-building
+    /// loop that never advances).
+    HangOnNulInId => ["ids_any_characters"];
+    /// A put of a record whose id has `\0` after its first byte allocates without bound (a
+    /// key-building loop that keeps appending).
+    RunawayOnNulInId => ["ids_any_characters"];
+}
+
+impl Bug {
+    /// The classes that stall instead of answering wrongly: the watchdog's op budget and
+    /// memory ceiling catch them, and only in a process of their own, since the stalled
+    /// thread never returns (`harness/tests/stall.rs`).
+    pub const STALLS: &'static [Bug] = &[Bug::HangOnNulInId, Bug::RunawayOnNulInId];
+}
+
+/// Whether some id in `batch` has `\0` after its first byte (the stall bugs' trigger).
+fn has_late_nul(batch: &RecordBatch) -> bool {
+    let found = std::cell::Cell::new(false);
+    map_ids(batch, &|s| {
+        if s.bytes().skip(1).any(|b| b == 0) {
+            found.set(true);
+        }
+        s.to_string()
+    });
+    found.get()
+}
+
+/// Never returns: sleeps forever ([`Bug::HangOnNulInId`]).
+fn hang() -> ! {
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// Never returns: keeps 16 MiB more resident every 10 ms ([`Bug::RunawayOnNulInId`]).
+fn run_away() -> ! {
+    let mut hoard: Vec<Vec<u8>> = Vec::new();
+    loop {
+        hoard.push(vec![1u8; 16 << 20]);
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
 }
 
 impl Bug {
@@ -643,6 +684,8 @@ impl StorageEngine for Faulty {
     fn put(&self, batch: &RecordBatch, mode: PutMode) -> Result<()> {
         let mut batch = batch.clone();
         match self.bug {
+            Some(Bug::HangOnNulInId) if has_late_nul(&batch) => hang(),
+            Some(Bug::RunawayOnNulInId) if has_late_nul(&batch) => run_away(),
             Some(Bug::TruncateLongIds) => batch = map_ids(&batch, &truncate_id),
             Some(Bug::StripNul) => batch = map_ids(&batch, &|s| s.replace('\0', "")),
             Some(Bug::JoinResourceKey) => {

@@ -12,6 +12,7 @@ use crate::faults::kv::{FaultyKv, KvBug};
 use crate::model::kv::{kind, KvOp, KvWrite};
 use crate::run::case::CaseRun;
 use crate::run::text::ReproText;
+use crate::run::watchdog::{Beat, StallFinding};
 
 /// Opens a raw key-value backend in a directory (creating it when empty).
 pub type KvOpen = fn(&Path) -> syncproof_engine::Result<Box<dyn DynBackend>>;
@@ -124,6 +125,16 @@ pub fn run(
     targets: &[KvTarget],
     tmp: Option<&Path>,
 ) -> Result<CaseRun<KvFinding>, String> {
+    run_watched(ops, targets, tmp, None)
+}
+
+/// [`run`], saying each step and backend on `beat` as it runs (for the watchdog's op budget).
+pub fn run_watched(
+    ops: &[KvOp],
+    targets: &[KvTarget],
+    tmp: Option<&Path>,
+    beat: Option<&Beat>,
+) -> Result<CaseRun<KvFinding>, String> {
     let reference = BTreeBackend::new();
     let mut subjects = Vec::new();
     for t in targets {
@@ -143,19 +154,26 @@ pub fn run(
     }
     let mut run = CaseRun::new(subjects.len());
     for (i, op) in ops.iter().enumerate() {
+        beat.inspect(|b| b.op(None, i));
         let expected = apply(&reference, op);
         *run.op_kinds.entry(kind(op)).or_default() += 1;
         if let KvOutcome::Err(k) = expected {
             *run.error_kinds.entry(k).or_default() += 1;
         }
         let mut outcomes = Vec::with_capacity(subjects.len());
-        for (s, lat) in subjects.iter_mut().zip(run.latencies.iter_mut()) {
+        for (j, (s, lat)) in subjects
+            .iter_mut()
+            .zip(run.latencies.iter_mut())
+            .enumerate()
+        {
+            beat.inspect(|b| b.op(Some(j), i));
             let start = Instant::now();
             outcomes.push(s.step(op));
             lat.entry(kind(op))
                 .or_default()
                 .push(start.elapsed().as_nanos() as u64);
         }
+        beat.inspect(|b| b.idle());
         run.ops_run = i + 1;
         if outcomes.iter().any(|o| *o != expected) {
             let mut all = vec![("btree".to_string(), expected)];
@@ -196,6 +214,9 @@ pub struct KvRepro {
     /// The shrunk sequence no longer disagreed when run again (`ops` is then unshrunk).
     #[serde(default)]
     pub flaky: bool,
+    /// Set when the case hung or ran away instead of disagreeing (`finding` is then `None`).
+    #[serde(default)]
+    pub stall: Option<StallFinding>,
 }
 
 impl KvRepro {

@@ -10,3 +10,4 @@ pub mod repro;
 pub mod runner;
 pub mod shrink;
 pub mod text;
+pub mod watchdog;

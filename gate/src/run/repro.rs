@@ -9,6 +9,7 @@ use syncproof_engine::contract::Opener;
 use crate::faults::{Bug, FaultyOpener};
 use crate::model::ops::Op;
 use crate::run::runner::Finding;
+use crate::run::watchdog::StallFinding;
 
 /// Makes an engine's opener from the label it was run under (`None`: unknown label). The
 /// printed regression test calls one, so it works for any engine, in-tree or not.
@@ -40,6 +41,9 @@ pub struct Repro {
     /// case: the engine is flaky, or depends on more than the ops.
     #[serde(default)]
     pub flaky: bool,
+    /// Set when the case hung or ran away instead of disagreeing (`finding` is then `None`).
+    #[serde(default)]
+    pub stall: Option<StallFinding>,
 }
 
 /// A repro as RON text (either level's).

@@ -14,6 +14,7 @@ use crate::model::ops::{Op, TokenRef};
 use crate::model::universe::T0;
 use crate::run::case::CaseRun;
 use crate::run::outcome::{Outcome, Value};
+use crate::run::watchdog::Beat;
 
 /// Longest list a paged read follows before calling it endless.
 const MAX_PAGES: usize = 100_000;
@@ -311,7 +312,21 @@ pub fn run_case(
     engines: &[(String, &dyn Opener)],
     tmp: Option<&Path>,
 ) -> std::result::Result<CaseRun<Finding>, String> {
-    run(seed, ops, oracle, engines, tmp, None)
+    run(seed, ops, oracle, engines, tmp, None, None)
+}
+
+/// [`run_case`], saying each op and engine on `beat` as it runs (for the watchdog's op
+/// budget), and keeping every op's outcomes in `trace` if given.
+pub fn run_case_watched(
+    seed: u64,
+    ops: &[Op],
+    oracle: &dyn Opener,
+    engines: &[(String, &dyn Opener)],
+    tmp: Option<&Path>,
+    beat: &Beat,
+    trace: Option<&mut Trace>,
+) -> std::result::Result<CaseRun<Finding>, String> {
+    run(seed, ops, oracle, engines, tmp, Some(beat), trace)
 }
 
 /// [`run_case`], also returning every op's outcomes (for `syncproof replay`).
@@ -323,7 +338,7 @@ pub fn run_case_traced(
     tmp: Option<&Path>,
 ) -> std::result::Result<(CaseRun<Finding>, Trace), String> {
     let mut trace = Vec::new();
-    let run = run(seed, ops, oracle, engines, tmp, Some(&mut trace))?;
+    let run = run(seed, ops, oracle, engines, tmp, None, Some(&mut trace))?;
     Ok((run, trace))
 }
 
@@ -333,6 +348,7 @@ fn run(
     oracle: &dyn Opener,
     engines: &[(String, &dyn Opener)],
     tmp: Option<&Path>,
+    beat: Option<&Beat>,
     mut trace: Option<&mut Trace>,
 ) -> std::result::Result<CaseRun<Finding>, String> {
     let mut reference = Subject::new(format!("{} (oracle)", oracle.name()), oracle, seed, tmp)?;
@@ -343,13 +359,19 @@ fn run(
     let mut run = CaseRun::new(subjects.len());
     let mut created: Vec<SyncId> = Vec::new();
     for (i, op) in ops.iter().enumerate() {
+        beat.inspect(|b| b.op(None, i));
         let expected = reference.apply(op, &created);
         *run.op_kinds.entry(op.kind()).or_default() += 1;
         if let Some(k) = expected.error_kind() {
             *run.error_kinds.entry(k).or_default() += 1;
         }
         let mut outcomes = Vec::with_capacity(subjects.len());
-        for (s, lat) in subjects.iter_mut().zip(run.latencies.iter_mut()) {
+        for (j, (s, lat)) in subjects
+            .iter_mut()
+            .zip(run.latencies.iter_mut())
+            .enumerate()
+        {
+            beat.inspect(|b| b.op(Some(j), i));
             let start = Instant::now();
             let got = s.apply(op, &created);
             lat.entry(op.kind())
@@ -357,6 +379,7 @@ fn run(
                 .push(start.elapsed().as_nanos() as u64);
             outcomes.push(got);
         }
+        beat.inspect(|b| b.idle());
         run.ops_run = i + 1;
         let disagree =
             matches!(expected, Outcome::Panic(_)) || outcomes.iter().any(|o| *o != expected);

@@ -12,7 +12,7 @@ use syncproof_gate::check::report::Report;
 use syncproof_gate::faults::kv::{KvBug, KV_BUGS};
 use syncproof_gate::faults::{Bug, FaultyOpener};
 use syncproof_gate::run::kv::KvRepro;
-use syncproof_gate::run::runner::run_case_traced;
+use syncproof_gate::run::runner::run_case_watched;
 use syncproof_gate::run::text::{abbreviate, ReproText};
 use syncproof_gate::{Harness, Options, Progress, Repro, Shard};
 use syncproof_harness::instrument::Instrumented;
@@ -94,6 +94,14 @@ enum Command {
         /// classes with --level kv), to see what a failure looks like or to test a CI setup.
         #[arg(long)]
         inject: Option<String>,
+        /// Longest one op (or contract check) may take; one that takes longer is a stall (a
+        /// hang): reported with its engine, case, op and repro, exit 1. Default 30s.
+        #[arg(long, value_parser = parse_duration)]
+        op_budget: Option<Duration>,
+        /// Largest resident memory of the process (e.g. 4GiB, 512MiB, or bytes; 0: no limit);
+        /// going over it is a stall (a runaway), reported like a hang. Default 4GiB.
+        #[arg(long, value_parser = parse_size)]
+        memory_limit: Option<u64>,
     },
     /// List the bug classes `--inject` can wrap an engine with.
     Bugs,
@@ -164,6 +172,23 @@ enum Command {
         /// Also print the regression test to paste.
         #[arg(long)]
         print_test: bool,
+        /// Longest one op (or contract check) may take; one that takes longer is a stall (a
+        /// hang): reported with its engine, case, op and repro, exit 1. Default 30s.
+        #[arg(long, value_parser = parse_duration)]
+        op_budget: Option<Duration>,
+        /// Largest resident memory of the process (e.g. 4GiB, 512MiB, or bytes; 0: no limit);
+        /// going over it is a stall (a runaway), reported like a hang. Default 4GiB.
+        #[arg(long, value_parser = parse_size)]
+        memory_limit: Option<u64>,
+    },
+    /// Shrink a stalled repro (a hang or a runaway) in place, each try a child `syncproof
+    /// replay` with a timeout. `check` runs this by itself after a stall. Exit 1 while the
+    /// case still stalls, 2 usage error.
+    Shrink {
+        file: PathBuf,
+        /// Most time to spend on tries (each stalling try costs the op budget).
+        #[arg(long, value_parser = parse_duration, default_value = "120s")]
+        time: Duration,
     },
     /// List the engines with their backend crate, durability and settings.
     Engines,
@@ -211,6 +236,62 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     };
     Duration::try_from_secs_f64(secs)
         .map_err(|_| format!("{s:?} is not a duration this machine can wait for"))
+}
+
+/// Parses a size: bytes, or a number with KiB, MiB or GiB (`0`: no limit).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size like 512MiB or 4GiB"))?;
+    let shift = match unit {
+        "" | "B" => 0,
+        "KiB" => 10,
+        "MiB" => 20,
+        "GiB" => 30,
+        _ => {
+            return Err(format!(
+                "{s:?}: unknown unit {unit:?} (use KiB, MiB or GiB)"
+            ))
+        }
+    };
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| format!("{s:?} is too large"))
+}
+
+/// The watchdog's limits from `--op-budget` and `--memory-limit` (the gate's defaults when
+/// not given; `--memory-limit 0` turns the ceiling off).
+fn limits(
+    op_budget: Option<Duration>,
+    memory_limit: Option<u64>,
+) -> (Option<Duration>, Option<u64>) {
+    use syncproof_gate::check::options::{DEFAULT_MEMORY_CEILING, DEFAULT_OP_BUDGET};
+    (
+        Some(op_budget.unwrap_or(DEFAULT_OP_BUDGET)),
+        match memory_limit {
+            Some(0) => None,
+            m => Some(m.unwrap_or(DEFAULT_MEMORY_CEILING)),
+        },
+    )
+}
+
+/// `check`'s stall hook: replaces this process (and so its stalled thread) with `syncproof
+/// shrink REPRO`, which shrinks the stalled case in child processes and exits 1.
+fn exec_shrink(report: &syncproof_gate::check::stall::StallReport) {
+    use std::os::unix::process::CommandExt;
+    let Some(Ok(path)) = &report.repro else {
+        return;
+    };
+    let Ok(exe) = syncproof_harness::stall_shrink::this_exe() else {
+        return;
+    };
+    println!("shrinking the stalled case, each try in a child process (syncproof shrink)…");
+    let err = std::process::Command::new(exe)
+        .arg("shrink")
+        .arg(path)
+        .exec();
+    eprintln!("syncproof: cannot run syncproof shrink: {err}");
 }
 
 /// Parses `ENGINE:PATH` into the engine and its store directory.
@@ -547,7 +628,10 @@ fn main() -> ExitCode {
             quiet,
             level,
             inject,
+            op_budget,
+            memory_limit,
         } => {
+            let (op_budget, memory_ceiling) = limits(op_budget, memory_limit);
             let selected = match engines::select(Some(&engines)) {
                 Ok(s) => s,
                 Err(e) => return usage(e),
@@ -597,6 +681,9 @@ fn main() -> ExitCode {
                 } else {
                     Progress::Auto
                 },
+                op_budget,
+                memory_ceiling,
+                on_stall: Some(exec_shrink),
             };
             let count = options
                 .cases_in_shard()
@@ -663,7 +750,66 @@ fn main() -> ExitCode {
             file,
             engines: names,
             print_test,
-        } => replay(&file, names, print_test),
+            op_budget,
+            memory_limit,
+        } => {
+            let (op_budget, memory_ceiling) = limits(op_budget, memory_limit);
+            let limits = syncproof_gate::run::watchdog::Limits {
+                op_budget,
+                memory_ceiling,
+            };
+            replay(&file, names, print_test, limits)
+        }
+        Command::Shrink { file, time } => {
+            let exe = match syncproof_harness::stall_shrink::this_exe() {
+                Ok(e) => e,
+                Err(e) => return usage(e),
+            };
+            let start = std::time::Instant::now();
+            let bar = indicatif::ProgressBar::new_spinner();
+            let result = syncproof_harness::stall_shrink::shrink_stalled(
+                &exe,
+                &file,
+                time,
+                &mut |tries, ops| {
+                    bar.set_message(format!("{tries} tries, trying {ops} ops"));
+                    bar.tick();
+                },
+            );
+            bar.finish_and_clear();
+            match result {
+                Err(e) => usage(e),
+                Ok(s) => {
+                    let how = if !s.reproduced {
+                        "the case no longer stalls when replayed (a flaky engine?); the repro is unchanged"
+                    } else if s.to_ops < s.from_ops {
+                        "shrunk"
+                    } else {
+                        "could not be shrunk further"
+                    };
+                    println!(
+                        "syncproof shrink: {how}: {} -> {} ops in {} tries ({:.1} s)",
+                        s.from_ops,
+                        s.to_ops,
+                        s.tries,
+                        start.elapsed().as_secs_f64()
+                    );
+                    println!(
+                        "STALL at op {} on {}: {}",
+                        s.stall.op_index,
+                        s.stall.engine,
+                        s.stall.kind.describe()
+                    );
+                    println!(
+                        "repro: {}
+replay: syncproof replay {}",
+                        file.display(),
+                        file.display()
+                    );
+                    ExitCode::from(1)
+                }
+            }
+        }
     }
 }
 
@@ -720,13 +866,45 @@ fn finish<R: ReproText + serde::Serialize>(
 
 /// `syncproof replay FILE`: an API-level or a KV-level repro, on the engines it names (or
 /// `--engines`), every step printed with each engine's outcome where they differ.
-fn replay(file: &std::path::Path, names: Option<String>, print_test: bool) -> ExitCode {
+/// Runs a replay of one case under the watchdog: a stall is reported with the label
+/// `label(subject)` of the engine and the op, in the line `syncproof shrink` looks for, and
+/// the process exits 1.
+fn watched<T: Send>(
+    limits: syncproof_gate::run::watchdog::Limits,
+    case: u64,
+    label: &(dyn Fn(Option<usize>) -> String + Sync),
+    op_text: &(dyn Fn(usize) -> Option<String> + Sync),
+    body: impl FnOnce(&syncproof_gate::run::watchdog::Beat) -> T + Send,
+) -> T {
+    use syncproof_gate::check::stall::StallReport;
+    use syncproof_gate::run::watchdog::{watch, Beat, Stall, Task};
+    let beats = [Beat::default()];
+    beats[0].case(case);
+    let on_stall = |stall: Stall| {
+        let mut r = StallReport::new("syncproof replay", stall.kind, stall.elapsed);
+        if let Some(Task::Op { subject, op, .. }) = stall.task {
+            r.engine = Some(label(subject));
+            r.case = Some(case);
+            r.op_index = Some(op);
+            r.op = op_text(op);
+        }
+        r.emit(None);
+    };
+    watch(&beats, limits, &on_stall, || body(&beats[0]))
+}
+
+fn replay(
+    file: &std::path::Path,
+    names: Option<String>,
+    print_test: bool,
+    limits: syncproof_gate::run::watchdog::Limits,
+) -> ExitCode {
     let text = match std::fs::read_to_string(file) {
         Ok(t) => t,
         Err(e) => return usage(format!("{}: {e}", file.display())),
     };
     if let Ok(kv) = KvRepro::from_ron(&text) {
-        return replay_kv(file, &kv, names);
+        return replay_kv(file, &kv, names, limits);
     }
     let repro = match Repro::from_ron(&text) {
         Ok(r) => r,
@@ -750,7 +928,24 @@ fn replay(file: &std::path::Path, names: Option<String>, print_test: bool) -> Ex
         .map(|(l, o)| (l.clone(), o.as_ref()))
         .collect();
     let oracle = syncproof_memory::MemoryOpener::default();
-    let (run, trace) = match run_case_traced(repro.seed, &repro.ops, &oracle, &subjects, None) {
+    let mut trace = Vec::new();
+    let label = |subject: Option<usize>| match subject {
+        Some(i) => subjects.get(i).map_or("?".into(), |(l, _)| l.clone()),
+        None => format!("{} (oracle)", oracle.name()),
+    };
+    let op_text = |i: usize| repro.ops.get(i).map(|o| abbreviate(&format!("{o:?}")));
+    let ran = watched(limits, repro.case, &label, &op_text, |beat| {
+        run_case_watched(
+            repro.seed,
+            &repro.ops,
+            &oracle,
+            &subjects,
+            None,
+            beat,
+            Some(&mut trace),
+        )
+    });
+    let run = match ran {
         Ok(r) => r,
         Err(e) => {
             eprintln!("syncproof replay: {e}");
@@ -796,7 +991,12 @@ fn replay(file: &std::path::Path, names: Option<String>, print_test: bool) -> Ex
     }
 }
 
-fn replay_kv(file: &std::path::Path, repro: &KvRepro, names: Option<String>) -> ExitCode {
+fn replay_kv(
+    file: &std::path::Path,
+    repro: &KvRepro,
+    names: Option<String>,
+    limits: syncproof_gate::run::watchdog::Limits,
+) -> ExitCode {
     let names = names.unwrap_or_else(|| repro.backends.join(","));
     let selected = match engines::select(Some(&names)) {
         Ok(s) => s,
@@ -813,7 +1013,15 @@ fn replay_kv(file: &std::path::Path, repro: &KvRepro, names: Option<String>) -> 
         repro.ops.len(),
         repro.seed
     );
-    match syncproof_gate::run::kv::run(&repro.ops, &targets, None) {
+    let label = |subject: Option<usize>| match subject {
+        Some(i) => targets.get(i).map_or("?".into(), |t| t.label.clone()),
+        None => "btree".into(),
+    };
+    let op_text = |i: usize| repro.ops.get(i).map(|o| abbreviate(&format!("{o:?}")));
+    let ran = watched(limits, repro.case, &label, &op_text, |beat| {
+        syncproof_gate::run::kv::run_watched(&repro.ops, &targets, None, Some(beat))
+    });
+    match ran {
         Err(e) => {
             eprintln!("syncproof replay: {e}");
             ExitCode::from(1)
