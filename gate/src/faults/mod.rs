@@ -544,6 +544,28 @@ impl Faulty {
     }
 
     /// The sync a read should go to, with the `TieBySmallerId` bug applied.
+    /// For the two diff bugs: which records of the sync a read resolves to the diff wrote
+    /// wrongly, as if the diff itself had stored them so (`None`: the read sees no such
+    /// sync). `DiffMissesDeletions` hides every record of a deletions sync;
+    /// `DiffAdditionsOnly` hides the records of an upserts sync whose key its base holds
+    /// (modifications). Every read of the sync (get, list, stats, export) goes through it.
+    fn diff_hides(&self, sync: Option<&SyncId>) -> Option<Box<dyn Fn(&Record) -> bool + '_>> {
+        let local = lock(&self.local);
+        let seen = sync.cloned().or_else(|| local.viewed.clone())?;
+        match self.bug {
+            Some(Bug::DiffMissesDeletions) if local.deletion_syncs.contains(&seen) => {
+                Some(Box::new(|_| true))
+            }
+            Some(Bug::DiffAdditionsOnly) => {
+                let base = local.diffs.get(&seen)?.clone();
+                Some(Box::new(move |r: &Record| {
+                    matches!(self.inner.get(Some(&base), &r.key()), Ok(Some(_)))
+                }))
+            }
+            _ => None,
+        }
+    }
+
     fn read_target(&self, sync: Option<&SyncId>) -> Result<Option<SyncId>> {
         if self.bug == Some(Bug::TieBySmallerId)
             && sync.is_none()
@@ -836,7 +858,12 @@ impl StorageEngine for Faulty {
             },
             _ => key.clone(),
         };
-        let got = self.inner.get(target.as_ref(), &key)?;
+        let mut got = self.inner.get(target.as_ref(), &key)?;
+        if let (Some(hides), Some(r)) = (self.diff_hides(target.as_ref()), &got) {
+            if hides(r) {
+                got = None;
+            }
+        }
         Ok(match (self.bug, got) {
             (Some(Bug::JoinResourceKey), Some(Record::Resource(mut r))) => {
                 r.id = split(&r.id);
@@ -857,6 +884,9 @@ impl StorageEngine for Faulty {
     ) -> Result<Page<Record>> {
         let target = self.read_target(sync)?;
         let sync = target.as_ref();
+        if let Some(hides) = self.diff_hides(sync) {
+            return self.list_here(sync, query, page, &|r| !hides(r), &|_| {});
+        }
         match self.bug {
             Some(Bug::CaseInsensitiveOrder) => {
                 return self
@@ -964,6 +994,18 @@ impl StorageEngine for Faulty {
 
     fn stats(&self, sync: Option<&SyncId>) -> Result<Stats> {
         let target = self.read_target(sync)?;
+        if let (Some(hides), Some(id)) = (self.diff_hides(target.as_ref()), target.as_ref()) {
+            let mut s = Stats::default();
+            self.inner.export_sync(id, &mut |batch| {
+                batch
+                    .to_records()
+                    .iter()
+                    .filter(|r| !hides(r))
+                    .for_each(|r| s.count(r));
+                Ok(())
+            })?;
+            return Ok(s);
+        }
         let mut s = self.inner.stats(target.as_ref())?;
         if self.bug == Some(Bug::StatsWithoutAssets) {
             s.assets = 0;
@@ -1011,25 +1053,19 @@ impl StorageEngine for Faulty {
         id: &SyncId,
         sink: &mut dyn FnMut(RecordBatch) -> Result<()>,
     ) -> Result<SyncRun> {
-        if self.bug == Some(Bug::DiffMissesDeletions)
-            && lock(&self.local).deletion_syncs.contains(id)
-        {
-            return self.inner.export_sync(id, &mut |_| Ok(()));
-        }
-        let base = lock(&self.local).diffs.get(id).cloned();
-        match (self.bug, base) {
-            (Some(Bug::DiffAdditionsOnly), Some(base)) => {
-                self.inner.export_sync(id, &mut |batch| {
-                    let mut kept = RecordBatch::empty(batch.kind());
-                    for r in batch.to_records() {
-                        if self.inner.get(Some(&base), &r.key())?.is_none() {
-                            let _ = kept.push(r);
-                        }
+        if let Some(hides) = self.diff_hides(Some(id)) {
+            return self.inner.export_sync(id, &mut |batch| {
+                let mut kept = RecordBatch::empty(batch.kind());
+                for r in batch.to_records() {
+                    if !hides(&r) {
+                        let _ = kept.push(r);
                     }
-                    sink(kept)
-                })
-            }
-            (Some(Bug::ExportDropsLastChunk), _) => {
+                }
+                sink(kept)
+            });
+        }
+        match self.bug {
+            Some(Bug::ExportDropsLastChunk) => {
                 let mut held: Option<RecordBatch> = None;
                 let run = self.inner.export_sync(id, &mut |batch| {
                     if let Some(prev) = held.replace(batch) {
