@@ -296,6 +296,9 @@ struct Local {
     principals: HashMap<(SyncId, String), Vec<ResourceId>>,
 }
 
+/// Which records of a sync a read must not see (the diff bugs).
+type Hidden<'a> = Box<dyn Fn(&Record) -> bool + 'a>;
+
 /// An engine with one bug injected.
 pub struct Faulty {
     inner: Box<dyn StorageEngine>,
@@ -549,7 +552,7 @@ impl Faulty {
     /// sync). `DiffMissesDeletions` hides every record of a deletions sync;
     /// `DiffAdditionsOnly` hides the records of an upserts sync whose key its base holds
     /// (modifications). Every read of the sync (get, list, stats, export) goes through it.
-    fn diff_hides(&self, sync: Option<&SyncId>) -> Option<Box<dyn Fn(&Record) -> bool + '_>> {
+    fn diff_hides(&self, sync: Option<&SyncId>) -> Option<Hidden<'_>> {
         let local = lock(&self.local);
         let seen = sync.cloned().or_else(|| local.viewed.clone())?;
         match self.bug {
