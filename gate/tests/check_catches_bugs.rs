@@ -2,6 +2,9 @@
 //! engine, is caught by the generated sequences within the default budget, and the shrunk
 //! repro has at most 12 ops and replays to the same disagreement.
 
+// A test: a panic is a failure, so the workspace's no-panic lints do not apply.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 use syncproof_gate::faults::{Bug, FaultyOpener};
 use syncproof_gate::run::runner::run_case;
 use syncproof_gate::{Harness, Options, Progress, Repro};

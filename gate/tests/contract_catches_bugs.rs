@@ -1,6 +1,9 @@
 //! Proof of power of the contract suite: for every injected bug class, the checks that claim
 //! to catch it fail on an engine with that bug; and every check in the suite catches some bug.
 
+// A test: a panic is a failure, so the workspace's no-panic lints do not apply.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 use std::collections::BTreeSet;
 use syncproof_engine::contract::{run_all, run_named, CHECKS};
 use syncproof_gate::faults::{Bug, FaultyOpener};

@@ -3,6 +3,9 @@
 //! diff syncs catch them, not only the export the runner observes a diff through. (They used
 //! to be injected in `export_sync` alone: get, list and stats of the diff syncs were right.)
 
+// A test: a panic is a failure, so the workspace's no-panic lints do not apply.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 use std::sync::Arc;
 
 use syncproof_engine::contract::{g, list_all, Opener};

@@ -2,6 +2,9 @@
 //! backend, is caught against the `BTreeMap` by the KV level's driver; a backend that loses
 //! its data on reopen is caught too; and a correct backend passes.
 
+// A test: a panic is a failure, so the workspace's no-panic lints do not apply.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 use std::path::Path;
 
 use syncproof_engine::contract::StoreDirs;

@@ -1,6 +1,9 @@
 //! Property tests of the codecs (issue: foundation). Each runs `PROPTEST_CASES` cases,
 //! 1,000 by default.
 
+// A test: a panic is a failure, so the workspace's no-panic lints do not apply.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 mod strategies;
 
 use proptest::prelude::*;

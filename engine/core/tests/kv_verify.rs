@@ -1,5 +1,8 @@
 //! `KvStore::verify` passes a consistent store and reports each kind of damage.
 
+// A test: a panic is a failure, so the workspace's no-panic lints do not apply.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 use syncproof_engine::codec::key::{KeyBuilder, KeyKind};
 use syncproof_engine::contract::{child, grant};
 use syncproof_engine::kv::{BTreeBackend, KvBackend, KvSnapshot, KvStore, WriteBatch};

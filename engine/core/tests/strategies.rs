@@ -1,4 +1,7 @@
 //! Proptest strategies for the core types, shared by this crate's integration tests.
+
+// A test: a panic is a failure, so the workspace's no-panic lints do not apply.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 #![allow(dead_code)]
 
 use proptest::prelude::*;

@@ -1,5 +1,8 @@
 //! fjall errors are mapped by kind, with the upstream error kept as `source()`.
 
+// A test: a panic is a failure, so the workspace's no-panic lints do not apply.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 use std::error::Error as _;
 
 use syncproof_engine::kv::Durability;

@@ -568,7 +568,10 @@ impl StorageEngine for MemoryEngine {
                 )));
             }
         }
-        let (b, a) = (&st.syncs[base].tables, &st.syncs[applied].tables);
+        let (Some(b), Some(a)) = (st.syncs.get(base), st.syncs.get(applied)) else {
+            return Err(Error::not_found("generate_sync_diff: no such sync"));
+        };
+        let (b, a) = (&b.tables, &a.tables);
         let (mut up, mut del) = (Tables::default(), Tables::default());
         diff_typed::<syncproof_engine::ResourceType>(b, a, &mut up, &mut del);
         diff_typed::<Resource>(b, a, &mut up, &mut del);
@@ -621,7 +624,10 @@ impl StorageEngine for MemoryEngine {
                     "export: sync {id} is not finished"
                 )));
             }
-            st.syncs[id].clone()
+            st.syncs
+                .get(id)
+                .cloned()
+                .ok_or_else(|| Error::not_found(format!("export: no sync {id}")))?
         };
         let t = &data.tables;
         export_typed(t, RecordBatch::ResourceTypes, sink)?;

@@ -1,6 +1,9 @@
 //! redb's panics on damaged files are contained as `Corruption`, but only redb's own calls:
 //! a panic in the caller's visitor (syncproof's decoding) propagates as the bug it is.
 
+// A test: a panic is a failure, so the workspace's no-panic lints do not apply.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use syncproof_engine::kv::{Durability, KvBackend, KvSnapshot, WriteBatch};

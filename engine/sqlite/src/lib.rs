@@ -301,11 +301,9 @@ fn unpack(mut bytes: &[u8], n: usize) -> Result<Vec<Vec<u8>>> {
     while !bytes.is_empty() {
         let (len, rest) = bytes.split_first_chunk::<4>().ok_or_else(bad)?;
         let len = u32::from_be_bytes(*len) as usize;
-        if rest.len() < len {
-            return Err(bad());
-        }
-        out.push(rest[..len].to_vec());
-        bytes = &rest[len..];
+        let part = rest.get(..len).ok_or_else(bad)?;
+        out.push(part.to_vec());
+        bytes = rest.get(len..).unwrap_or_default();
     }
     if out.len() != n {
         return Err(bad());
@@ -784,10 +782,11 @@ impl StorageEngine for SqliteEngine {
                         "page token was issued for another list",
                     ));
                 }
-                let parts = unpack(&body.last_key, 2)?;
-                let started = <[u8; 8]>::try_from(parts[0].as_slice())
-                    .map_err(|_| Error::invalid_page_token("page token: bad time"))?;
-                Some((i64::from_be_bytes(started), parts[1].clone()))
+                let bad_time = || Error::invalid_page_token("page token: bad time");
+                let [started, id]: [Vec<u8>; 2] =
+                    unpack(&body.last_key, 2)?.try_into().map_err(|_| bad_time())?;
+                let started = <[u8; 8]>::try_from(started.as_slice()).map_err(|_| bad_time())?;
+                Some((i64::from_be_bytes(started), id))
             }
         };
         let size = page.effective_size();

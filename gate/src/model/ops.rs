@@ -23,10 +23,11 @@ impl SyncRef {
     /// The sync id this reference means, given the syncs created so far.
     pub fn resolve(&self, created: &[SyncId]) -> SyncId {
         match self {
-            SyncRef::Nth(n) if !created.is_empty() => {
-                created[usize::from(*n) % created.len()].clone()
-            }
-            SyncRef::Nth(_) | SyncRef::Missing => SyncId::new(MISSING_SYNC),
+            SyncRef::Nth(n) => created
+                .get(usize::from(*n) % created.len().max(1))
+                .cloned()
+                .unwrap_or_else(|| SyncId::new(MISSING_SYNC)),
+            SyncRef::Missing => SyncId::new(MISSING_SYNC),
             SyncRef::Invalid => SyncId::new(""),
         }
     }

@@ -186,10 +186,11 @@ impl<'o> Subject<'o> {
                 token,
             } => {
                 let token = match token {
-                    TokenRef::Issued(n) if !self.tokens.is_empty() => {
-                        self.tokens[usize::from(*n) % self.tokens.len()].clone()
-                    }
-                    TokenRef::Issued(_) => PageToken(String::new()),
+                    TokenRef::Issued(n) => self
+                        .tokens
+                        .get(usize::from(*n) % self.tokens.len().max(1))
+                        .cloned()
+                        .unwrap_or_else(|| PageToken(String::new())),
                     TokenRef::Forged(s) => PageToken(s.clone()),
                 };
                 match e.list(

@@ -116,7 +116,7 @@ pub fn shrink(ops: Vec<Op>, fails: &mut dyn FnMut(&[Op]) -> Option<usize>) -> Ve
     for i in 0..best.len() {
         let mut j = 0;
         while attempts < MAX_ATTEMPTS {
-            let Op::Put { batch, mode } = &best[i] else {
+            let Some(Op::Put { batch, mode }) = best.get(i) else {
                 break;
             };
             if j >= batch.len() || batch.len() <= 1 {
@@ -129,10 +129,12 @@ pub fn shrink(ops: Vec<Op>, fails: &mut dyn FnMut(&[Op]) -> Option<usize>) -> Ve
                 let _ = smaller.push(r);
             }
             let mut candidate = best.clone();
-            candidate[i] = Op::Put {
-                batch: smaller,
-                mode: *mode,
-            };
+            if let Some(op) = candidate.get_mut(i) {
+                *op = Op::Put {
+                    batch: smaller,
+                    mode: *mode,
+                };
+            }
             attempts += 1;
             match fails(&candidate) {
                 Some(at) if at >= i => {

@@ -146,7 +146,12 @@ pub fn peek_discovered_at(bytes: &[u8]) -> Result<Timestamp, CodecError> {
 pub fn open(bytes: &[u8]) -> Result<Envelope<'_>, CodecError> {
     let (kind, discovered_at, stored, mut pos) = parse_header(bytes)?;
     let payload = take(bytes, &mut pos, bytes.len() - HEADER_LEN)?;
-    let computed = checksum(&bytes[..10], payload);
+    let head = bytes.get(..10).ok_or(CodecError::Truncated {
+        offset: 0,
+        needed: 10,
+        len: bytes.len(),
+    })?;
+    let computed = checksum(head, payload);
     if stored != computed {
         return Err(CodecError::Checksum { stored, computed });
     }

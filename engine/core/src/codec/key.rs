@@ -89,6 +89,8 @@ key_kinds! {
 /// limit (libmdbx's depends on its page size) size themselves from this.
 pub const MAX_KEY_LEN: usize = max_key_len();
 
+// Indexing in a const fn is checked at compile time: an index out of range fails the build.
+#[allow(clippy::indexing_slicing)]
 const fn max_key_len() -> usize {
     let mut best = 0;
     let mut i = 0;
@@ -194,13 +196,13 @@ fn push_str(buf: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     buf.reserve(bytes.len() + 2);
     // Copy runs between zero bytes in one go; the common id has none.
-    let mut rest = bytes;
-    while let Some(i) = memchr::memchr(0, rest) {
-        buf.extend_from_slice(&rest[..i]);
+    let mut start = 0;
+    for i in memchr::memchr_iter(0, bytes) {
+        buf.extend_from_slice(bytes.get(start..i).unwrap_or_default());
         buf.extend_from_slice(&[ESC, ESC_ZERO]);
-        rest = &rest[i + 1..];
+        start = i + 1;
     }
-    buf.extend_from_slice(rest);
+    buf.extend_from_slice(bytes.get(start..).unwrap_or_default());
     buf.extend_from_slice(&[ESC, TERM]);
 }
 
@@ -273,7 +275,7 @@ fn decode_str(bytes: &[u8], pos: &mut usize, index: usize) -> Result<String, Cod
                 len: bytes.len(),
             });
         };
-        out.extend_from_slice(&rest[..i]);
+        out.extend_from_slice(rest.get(..i).unwrap_or_default());
         *pos += i + 1;
         let [next] = take_array::<1>(bytes, pos)?;
         match next {

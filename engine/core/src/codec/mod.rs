@@ -54,15 +54,13 @@ impl CodecError {
 
 /// Reads `n` bytes at `*pos`, advancing it; the shared bounds check of all decoders.
 pub(crate) fn take<'a>(bytes: &'a [u8], pos: &mut usize, n: usize) -> Result<&'a [u8], CodecError> {
-    let end = pos
-        .checked_add(n)
-        .filter(|&e| e <= bytes.len())
-        .ok_or(CodecError::Truncated {
-            offset: *pos,
-            needed: n,
-            len: bytes.len(),
-        })?;
-    let out = &bytes[*pos..end];
+    let truncated = CodecError::Truncated {
+        offset: *pos,
+        needed: n,
+        len: bytes.len(),
+    };
+    let end = pos.checked_add(n).ok_or(truncated.clone())?;
+    let out = bytes.get(*pos..end).ok_or(truncated)?;
     *pos = end;
     Ok(out)
 }

@@ -70,20 +70,24 @@ impl WriteBatch {
             return None;
         }
         Some(self.order.get_or_init(|| {
-            let e = &self.entries;
-            let mut idx: Vec<usize> = (0..e.len()).collect();
+            let key = |i: usize| self.entries.get(i).map(|(k, _)| k);
+            let mut idx: Vec<usize> = (0..self.entries.len()).collect();
             // Equal keys: the latest operation first, so that dedup keeps it.
-            idx.sort_unstable_by(|&a, &b| e[a].0.cmp(&e[b].0).then(b.cmp(&a)));
-            idx.dedup_by(|later, kept| e[*later].0 == e[*kept].0);
+            idx.sort_unstable_by(|&a, &b| key(a).cmp(&key(b)).then(b.cmp(&a)));
+            idx.dedup_by(|later, kept| key(*later) == key(*kept));
             idx
         }))
     }
     /// Point operations in key order: `Some(value)` puts, `None` deletes.
     pub fn ops(&self) -> impl Iterator<Item = (&[u8], Option<&[u8]>)> {
         let order = self.order();
-        (0..self.len()).map(move |i| {
-            let (k, v) = &self.entries[order.map_or(i, |o| o[i])];
-            (k.as_slice(), v.as_deref())
+        (0..self.len()).filter_map(move |i| {
+            let j = match order {
+                Some(o) => *o.get(i)?,
+                None => i,
+            };
+            let (k, v) = self.entries.get(j)?;
+            Some((k.as_slice(), v.as_deref()))
         })
     }
     /// Range deletes, applied before the point operations.

@@ -118,7 +118,7 @@ impl<B: KvBackend> KvStore<B> {
             .filter(|r| r.sync_type == SyncType::Full && r.ended_at.is_some())
             .collect();
         fulls.sort_by(|a, b| (b.ended_at, &b.id).cmp(&(a.ended_at, &a.id)));
-        let oldest_kept_start = fulls[..keep.min(fulls.len())].last().map(|r| r.started_at);
+        let oldest_kept_start = fulls.iter().take(keep).next_back().map(|r| r.started_at);
         let spared = |r: &SyncRun| {
             handle.current.as_ref() == Some(&r.id) || handle.viewed.as_ref() == Some(&r.id)
         };

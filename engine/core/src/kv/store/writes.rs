@@ -49,13 +49,14 @@ pub(crate) fn plan_put<T: KvRecord>(
     let mut slots: Vec<Slot<'_, T>> = Vec::with_capacity(records.len());
     {
         let mut slot_of: HashMap<&[u8], usize> = HashMap::with_capacity(records.len());
-        for (i, r) in records.iter().enumerate() {
-            let pk = pks[i].as_slice();
-            let slot = match slot_of.entry(pk) {
-                Entry::Occupied(e) => &mut slots[*e.get()],
+        for (i, (r, pk)) in records.iter().zip(&pks).enumerate() {
+            let slot = match slot_of.entry(pk.as_slice()) {
+                Entry::Occupied(e) => slots
+                    .get_mut(*e.get())
+                    .ok_or_else(|| Error::io("plan_put: a slot index out of range"))?,
                 Entry::Vacant(e) => {
                     let current = match mode {
-                        PutMode::IfNewer => stored_time(snap, pk)?,
+                        PutMode::IfNewer => stored_time(snap, pk.as_slice())?,
                         PutMode::Replace => None,
                     };
                     e.insert(slots.len());
@@ -64,8 +65,9 @@ pub(crate) fn plan_put<T: KvRecord>(
                         current,
                         winner: None,
                     });
-                    let last = slots.len() - 1;
-                    &mut slots[last]
+                    slots
+                        .last_mut()
+                        .ok_or_else(|| Error::io("plan_put: no slot after a push"))?
                 }
             };
             let write = match mode {
@@ -84,7 +86,7 @@ pub(crate) fn plan_put<T: KvRecord>(
         let Some(winner) = slot.winner else {
             continue;
         };
-        let pk = std::mem::take(&mut pks[slot.pk]);
+        let pk = pks.get_mut(slot.pk).map(std::mem::take).unwrap_or_default();
 
         old_index.clear();
         new_index.clear();
