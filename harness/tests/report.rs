@@ -215,3 +215,134 @@ fn no_results_is_a_usage_error() {
     assert_eq!(code, 2);
     assert!(err.contains("cargo bench"), "{err}");
 }
+
+/// The report without its `- Report:` line (the command that wrote it).
+fn without_report_line(md: &str) -> String {
+    md.lines()
+        .filter(|l| !l.starts_with("- Report:"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn the_report_states_the_bench_time_machine_and_regenerates_from_its_results() {
+    use syncproof_harness::report::machine::Machine;
+    use syncproof_harness::report::markdown::EngineRow;
+    use syncproof_harness::report::RunInfo;
+
+    let dir = tempfile::tempdir().unwrap();
+    let crit = dir.path().join("criterion");
+    let ms = [
+        m("ingest", "sqlite", 1_000, 10.0, 1_100),
+        m("ingest", "redb", 1_000, 2.0, 1_100),
+        m("page_all_grants", "redb", 1_000, 1.0, 1_000),
+    ];
+    fake(&crit, "new", &ms);
+    let bench_machine = Machine {
+        cpu: "Bench-time CPU 9000".into(),
+        cores: "64 logical".into(),
+        memory: "512.0 GiB".into(),
+        os: "BenchOS".into(),
+        kernel: "9.9".into(),
+        temp_fs: "/tmp: tmpfs".into(),
+        rustc: "rustc 9.99.0".into(),
+    };
+    let run = RunInfo {
+        command: "cargo bench -p syncproof-benches".into(),
+        sizes: vec![1_000],
+        commit: "abc1234".into(),
+        started_unix: 1,
+        machine: Some(bench_machine),
+        engines: vec![EngineRow {
+            name: "redb".into(),
+            backend: "redb 0.0 as benchmarked".into(),
+            durability: "as benchmarked".into(),
+            settings: "bench-time settings".into(),
+            kv: true,
+        }],
+    };
+    run.write(&crit).unwrap();
+    let out1 = dir.path().join("one");
+    let (code, stdout, err) = syncproof(&[
+        "report",
+        "--criterion-dir",
+        crit.to_str().unwrap(),
+        "--out",
+        out1.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stdout}{err}");
+    let md1 = std::fs::read_to_string(out1.join("README.md")).unwrap();
+    assert!(
+        md1.contains("| CPU | Bench-time CPU 9000 |")
+            && md1.contains("| compiler | rustc 9.99.0 |"),
+        "the machine must be the bench run's:\n{md1}"
+    );
+    assert!(
+        md1.contains("| redb | redb 0.0 as benchmarked | as benchmarked | bench-time settings |"),
+        "{md1}"
+    );
+    assert!(!md1.contains("Not recorded at bench time"), "{md1}");
+
+    // The committed results regenerate the same report, without criterion's directory.
+    let results = out1.join("results.json");
+    assert!(results.is_file());
+    std::fs::remove_dir_all(&crit).unwrap();
+    let out2 = dir.path().join("two");
+    let (code, stdout, err) = syncproof(&[
+        "report",
+        "--results",
+        results.to_str().unwrap(),
+        "--out",
+        out2.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stdout}{err}");
+    let md2 = std::fs::read_to_string(out2.join("README.md")).unwrap();
+    assert_eq!(without_report_line(&md1), without_report_line(&md2));
+    for chart in ["ingest.svg", "page_all_grants.svg"] {
+        assert_eq!(
+            std::fs::read(out1.join(chart)).unwrap(),
+            std::fs::read(out2.join(chart)).unwrap(),
+            "{chart}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(&results).unwrap(),
+        std::fs::read_to_string(out2.join("results.json")).unwrap()
+    );
+
+    // A run that recorded no machine says so instead of describing today's machine.
+    let old = dir.path().join("old-criterion");
+    fake(&old, "new", &ms);
+    RunInfo {
+        machine: None,
+        engines: Vec::new(),
+        ..run
+    }
+    .write(&old)
+    .unwrap();
+    let out3 = dir.path().join("three");
+    let (code, _, err) = syncproof(&[
+        "report",
+        "--criterion-dir",
+        old.to_str().unwrap(),
+        "--out",
+        out3.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let md3 = std::fs::read_to_string(out3.join("README.md")).unwrap();
+    assert!(
+        md3.contains("## Machine\n\nNot recorded at bench time")
+            && md3.contains("## Engines\n\nNot recorded at bench time"),
+        "{md3}"
+    );
+    // A results file that is not one is refused.
+    std::fs::write(dir.path().join("bad.json"), "{}").unwrap();
+    let (code, _, err) = syncproof(&[
+        "report",
+        "--results",
+        dir.path().join("bad.json").to_str().unwrap(),
+        "--out",
+        dir.path().join("four").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+}

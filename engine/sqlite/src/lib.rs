@@ -783,8 +783,9 @@ impl StorageEngine for SqliteEngine {
                     ));
                 }
                 let bad_time = || Error::invalid_page_token("page token: bad time");
-                let [started, id]: [Vec<u8>; 2] =
-                    unpack(&body.last_key, 2)?.try_into().map_err(|_| bad_time())?;
+                let [started, id]: [Vec<u8>; 2] = unpack(&body.last_key, 2)?
+                    .try_into()
+                    .map_err(|_| bad_time())?;
                 let started = <[u8; 8]>::try_from(started.as_slice()).map_err(|_| bad_time())?;
                 Some((i64::from_be_bytes(started), id))
             }

@@ -192,7 +192,8 @@ enum Command {
     },
     /// List the engines with their backend crate, durability and settings.
     Engines,
-    /// Turn criterion's results into reports/README.md with SVG charts; or, with --baseline
+    /// Turn criterion's results into reports/README.md with SVG charts and the compact
+    /// reports/results.json it can be regenerated from (--results); or, with --baseline
     /// and --candidate, compare two saved criterion baselines and exit 1 on a regression.
     /// Exit 0 done (or no regression), 1 regression, 2 usage error or unreadable results.
     Report {
@@ -200,7 +201,11 @@ enum Command {
         /// or the target/criterion beside this binary).
         #[arg(long)]
         criterion_dir: Option<PathBuf>,
-        /// Where README.md and the charts go.
+        /// Regenerate the report from a committed compact results file (e.g.
+        /// reports/results.json) instead of criterion's output.
+        #[arg(long, conflicts_with_all = ["criterion_dir", "baseline"])]
+        results: Option<PathBuf>,
+        /// Where README.md, the charts and results.json go.
         #[arg(long, default_value = "reports")]
         out: PathBuf,
         /// Markdown to include as the report's notes (default: <out>/notes.md if it exists).
@@ -569,6 +574,7 @@ fn main() -> ExitCode {
         }
         Command::Report {
             criterion_dir,
+            results,
             out,
             notes,
             baseline,
@@ -597,14 +603,17 @@ fn main() -> ExitCode {
                 .enumerate()
                 .map(|(i, a)| if i == 0 { "syncproof".into() } else { a })
                 .collect();
-            match report::write_report(&dir, &out, notes.as_deref(), &command.join(" ")) {
+            let (source, from) = match &results {
+                Some(path) => (report::Source::Results(path), path.display()),
+                None => (report::Source::Criterion(&dir), dir.display()),
+            };
+            match report::write_report(source, &out, notes.as_deref(), &command.join(" ")) {
                 Ok(w) => {
                     println!(
-                        "wrote {} ({} results, {} charts) from {}",
+                        "wrote {} ({} results, {} charts) from {from}",
                         w.readme.display(),
                         w.measurements,
                         w.charts,
-                        dir.display()
                     );
                     ExitCode::SUCCESS
                 }

@@ -3,10 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// A point estimate with its 95% confidence interval, in nanoseconds.
-#[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
     #[serde(rename = "point_estimate")]
     pub point: f64,
@@ -14,7 +14,7 @@ pub struct Estimate {
 }
 
 /// A confidence interval, in nanoseconds.
-#[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Interval {
     pub lower_bound: f64,
     pub upper_bound: f64,
@@ -31,7 +31,7 @@ impl Estimate {
 
 /// One benchmark's result: `group/engine/size`, its median time per iteration and what one
 /// iteration processes.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Measurement {
     pub group: String,
     /// The criterion function id: the engine.

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 /// What the report states about the machine; each field says "unknown" when unreadable.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Machine {
     pub cpu: String,
     pub cores: String,

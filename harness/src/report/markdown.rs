@@ -11,7 +11,7 @@ use super::svg::{self, Bar, Panel};
 use super::workloads::{is_floor, workload, BASELINE_ENGINE, INGEST, PAGE_ALL_GRANTS, WORKLOADS};
 
 /// An engine as the report describes it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EngineRow {
     pub name: String,
     pub backend: String,
@@ -26,8 +26,12 @@ pub struct EngineRow {
 pub struct Input<'a> {
     pub measurements: &'a [Measurement],
     pub run: Option<RunInfo>,
-    pub machine: Machine,
+    /// The machine the benchmarks ran on (`None`: not recorded at bench time).
+    pub machine: Option<Machine>,
+    /// The engines to describe: as recorded at bench time when `engines_recorded`, else as
+    /// the registry describes them now.
     pub engines: Vec<EngineRow>,
+    pub engines_recorded: bool,
     /// The exact `syncproof report` command line.
     pub report_command: String,
     /// Hand-written analysis to include (markdown).
@@ -227,19 +231,30 @@ pub fn render(input: &Input<'_>) -> Rendered {
          so every engine pays for durability once per iteration, the same way.\n"
     );
 
-    let m = &input.machine;
     let _ = writeln!(s, "## Machine\n");
-    let _ = writeln!(s, "| | |\n|---|---|");
-    for (k, v) in [
-        ("CPU", &m.cpu),
-        ("cores", &m.cores),
-        ("memory", &m.memory),
-        ("OS", &m.os),
-        ("kernel", &m.kernel),
-        ("store filesystem", &m.temp_fs),
-        ("compiler", &m.rustc),
-    ] {
-        let _ = writeln!(s, "| {k} | {v} |");
+    match &input.machine {
+        Some(m) => {
+            let _ = writeln!(s, "Recorded by the benchmark run when it started.\n");
+            let _ = writeln!(s, "| | |\n|---|---|");
+            for (k, v) in [
+                ("CPU", &m.cpu),
+                ("cores", &m.cores),
+                ("memory", &m.memory),
+                ("OS", &m.os),
+                ("kernel", &m.kernel),
+                ("store filesystem", &m.temp_fs),
+                ("compiler", &m.rustc),
+            ] {
+                let _ = writeln!(s, "| {k} | {v} |");
+            }
+        }
+        None => {
+            let _ = writeln!(
+                s,
+                "Not recorded at bench time: these results come from a run made before \
+                 syncproof recorded the machine."
+            );
+        }
     }
     let _ = writeln!(
         s,
@@ -248,6 +263,13 @@ pub fn render(input: &Input<'_>) -> Rendered {
     );
 
     let _ = writeln!(s, "## Engines\n");
+    if !input.engines_recorded {
+        let _ = writeln!(
+            s,
+            "Not recorded at bench time: as the registry describes them when the report was \
+             written, which may differ from the build that was measured.\n"
+        );
+    }
     let _ = writeln!(
         s,
         "| engine | built on | durability | settings |\n|---|---|---|---|"

@@ -3,6 +3,7 @@
 //!
 //! - [`workloads`]: the benchmark groups (the benches take their names from here).
 //! - [`criterion`]: reading criterion's `estimates.json`/`benchmark.json` files.
+//! - [`results`]: the compact results committed beside the report, to regenerate it from.
 //! - [`markdown`], [`svg`]: the report and its charts; [`machine`]: where it ran.
 //! - [`compare`]: baseline against candidate, with a noise-aware verdict.
 
@@ -10,6 +11,7 @@ pub mod compare;
 pub mod criterion;
 pub mod machine;
 pub mod markdown;
+pub mod results;
 mod run_info;
 pub mod svg;
 pub mod workloads;
@@ -40,29 +42,37 @@ pub fn engine_rows() -> Vec<markdown::EngineRow> {
         .collect()
 }
 
-/// Reads the latest criterion results in `criterion_dir` and writes `README.md` and one SVG
-/// chart per workload into `out`, including `notes` (markdown) when given.
+/// Where a report's numbers come from.
+pub enum Source<'a> {
+    /// The latest run in criterion's output directory.
+    Criterion(&'a Path),
+    /// A committed compact results file (`reports/results.json`).
+    Results(&'a Path),
+}
+
+/// Writes `README.md`, one SVG chart per workload and the compact results (`results.json`)
+/// into `out`, from `source`, including `notes` (markdown) when given. The machine and the
+/// engines' settings are the ones the benchmark run recorded when it started.
 pub fn write_report(
-    criterion_dir: &Path,
+    source: Source<'_>,
     out: &Path,
     notes: Option<&Path>,
     report_command: &str,
 ) -> Result<Written, String> {
-    let measurements = criterion::load(criterion_dir, "new")?;
-    if measurements.is_empty() {
-        return Err(format!(
-            "{}: no benchmark results (run `cargo bench -p syncproof-benches` first)",
-            criterion_dir.display()
-        ));
-    }
+    let results = match source {
+        Source::Criterion(dir) => results::Results::from_criterion(dir)?,
+        Source::Results(path) => results::Results::read(path)?,
+    };
     let notes = notes
         .map(|p| std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display())))
         .transpose()?;
+    let recorded = results.run.as_ref().filter(|r| !r.engines.is_empty());
     let input = markdown::Input {
-        measurements: &measurements,
-        run: RunInfo::read(criterion_dir)?,
-        machine: machine::Machine::this(),
-        engines: engine_rows(),
+        measurements: &results.measurements,
+        run: results.run.clone(),
+        machine: results.run.as_ref().and_then(|r| r.machine.clone()),
+        engines: recorded.map_or_else(engine_rows, |r| r.engines.clone()),
+        engines_recorded: recorded.is_some(),
         report_command: report_command.to_string(),
         notes,
     };
@@ -75,10 +85,11 @@ pub fn write_report(
     let readme = out.join("README.md");
     std::fs::write(&readme, &rendered.markdown)
         .map_err(|e| format!("{}: {e}", readme.display()))?;
+    results.write(&out.join(results::RESULTS_FILE))?;
     Ok(Written {
         readme,
         charts: rendered.charts.len(),
-        measurements: measurements.len(),
+        measurements: results.measurements.len(),
     })
 }
 

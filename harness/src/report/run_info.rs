@@ -1,7 +1,11 @@
 //! What a benchmark run records about itself next to criterion's results, so that a report
-//! can state the exact command, sizes and commit it was made from.
+//! can state the exact command, sizes, commit, machine and engine settings it was made from —
+//! as they were when the benchmarks ran, not when the report was written.
 
 use std::path::{Path, PathBuf};
+
+use super::machine::Machine;
+use super::markdown::EngineRow;
 
 /// The file, inside criterion's output directory, that a run's description is written to.
 pub const RUN_INFO_FILE: &str = "syncproof-run.json";
@@ -17,6 +21,14 @@ pub struct RunInfo {
     pub commit: String,
     /// Seconds since the Unix epoch at the start of the run.
     pub started_unix: u64,
+    /// The machine the benchmarks ran on, read when they started (`None`: a run recorded
+    /// before syncproof recorded it).
+    #[serde(default)]
+    pub machine: Option<Machine>,
+    /// The engines as the benchmarked build described them: upstream versions, durability,
+    /// settings (empty: not recorded).
+    #[serde(default)]
+    pub engines: Vec<EngineRow>,
 }
 
 impl RunInfo {
@@ -36,6 +48,8 @@ impl RunInfo {
             started_unix: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs()),
+            machine: Some(Machine::this()),
+            engines: super::engine_rows(),
         }
     }
 
