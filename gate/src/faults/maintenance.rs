@@ -1,0 +1,213 @@
+//! SPEC §5, maintenance: cleanup of old syncs, diff, export and clone.
+//!
+//! Each class's one-line doc is its row in [`super::CLASSES`].
+
+use syncproof_engine::*;
+
+use super::edit::{batch_of, swallow};
+use super::hooks::Fault;
+use super::wrapper::{lock, Faulty};
+
+pub struct CleanupKeepsOneFewer;
+
+impl Fault for CleanupKeepsOneFewer {
+    fn cleanup(&self, w: &Faulty, keep: usize) -> Result<Vec<SyncId>> {
+        w.inner.cleanup(if keep > 1 { keep - 1 } else { keep })
+    }
+}
+
+pub struct CleanupDeletesViewed;
+
+impl Fault for CleanupDeletesViewed {
+    fn cleanup(&self, w: &Faulty, keep: usize) -> Result<Vec<SyncId>> {
+        let viewed = lock(&w.local).viewed.clone();
+        w.inner.view_sync(None)?;
+        let deleted = w.inner.cleanup(keep);
+        if let Some(v) = viewed {
+            let _ = w.inner.view_sync(Some(&v));
+        }
+        deleted
+    }
+}
+
+pub struct DiffIdsSwapped;
+
+impl Fault for DiffIdsSwapped {
+    fn generate_sync_diff(
+        &self,
+        w: &Faulty,
+        base: &SyncId,
+        applied: &SyncId,
+    ) -> Result<(SyncId, SyncId)> {
+        w.inner
+            .generate_sync_diff(base, applied)
+            .map(|(up, del)| (del, up))
+    }
+}
+
+pub struct DiffUnchecked;
+
+impl Fault for DiffUnchecked {
+    fn generate_sync_diff(
+        &self,
+        w: &Faulty,
+        base: &SyncId,
+        applied: &SyncId,
+    ) -> Result<(SyncId, SyncId)> {
+        swallow(
+            w.inner.generate_sync_diff(base, applied),
+            &[ErrorKind::NotFound, ErrorKind::FailedPrecondition],
+            || (base.clone(), applied.clone()),
+        )
+    }
+}
+
+pub struct ExportDropsLastChunk;
+
+impl Fault for ExportDropsLastChunk {
+    fn export_sync(
+        &self,
+        w: &Faulty,
+        id: &SyncId,
+        sink: &mut dyn FnMut(RecordBatch) -> Result<()>,
+    ) -> Result<SyncRun> {
+        let mut held: Option<RecordBatch> = None;
+        w.inner.export_sync(id, &mut |batch| {
+            if let Some(prev) = held.replace(batch) {
+                sink(prev)?;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Which records of a sync a read must not see.
+type Hidden<'a> = Box<dyn Fn(&Record) -> bool + 'a>;
+
+/// A diff bug sits in the diff itself: every read of a diff sync (get, list, stats, export)
+/// sees what the broken diff wrote, as if it had stored it so. `hidden` says which records
+/// of the sync a read resolves to the diff got wrong (`None`: the read sees no such sync).
+trait BrokenDiff {
+    fn hidden<'w>(&self, w: &'w Faulty, sync: Option<&SyncId>) -> Option<Hidden<'w>>;
+}
+
+/// The read hooks of a [`BrokenDiff`] class: every read of a diff sync goes through
+/// `hidden`.
+macro_rules! diff_reads {
+    () => {
+        fn get(
+            &self,
+            w: &Faulty,
+            sync: Option<&SyncId>,
+            key: &RecordKey,
+        ) -> Result<Option<Record>> {
+            let got = w.inner.get(sync, key)?;
+            Ok(match (self.hidden(w, sync), got) {
+                (Some(hides), Some(r)) if hides(&r) => None,
+                (_, got) => got,
+            })
+        }
+        fn list(
+            &self,
+            w: &Faulty,
+            sync: Option<&SyncId>,
+            query: &ListQuery,
+            page: &PageRequest,
+        ) -> Result<Page<Record>> {
+            match self.hidden(w, sync) {
+                Some(hides) => w.list_here(sync, query, page, &|r| !hides(r), &|_| {}),
+                None => w.inner.list(sync, query, page),
+            }
+        }
+        fn stats(&self, w: &Faulty, sync: Option<&SyncId>) -> Result<Stats> {
+            let (Some(hides), Some(id)) = (self.hidden(w, sync), sync) else {
+                return w.inner.stats(sync);
+            };
+            let mut s = Stats::default();
+            w.inner.export_sync(id, &mut |batch| {
+                batch
+                    .to_records()
+                    .iter()
+                    .filter(|r| !hides(r))
+                    .for_each(|r| s.count(r));
+                Ok(())
+            })?;
+            Ok(s)
+        }
+        fn export_sync(
+            &self,
+            w: &Faulty,
+            id: &SyncId,
+            sink: &mut dyn FnMut(RecordBatch) -> Result<()>,
+        ) -> Result<SyncRun> {
+            let Some(hides) = self.hidden(w, Some(id)) else {
+                return w.inner.export_sync(id, sink);
+            };
+            w.inner.export_sync(id, &mut |batch| {
+                let kind = batch.kind();
+                sink(batch_of(
+                    kind,
+                    batch.to_records().into_iter().filter(|r| !hides(r)),
+                ))
+            })
+        }
+    };
+}
+
+/// The sync a read of `sync` sees, as far as the diff bugs care: the named one, else the
+/// viewed one (a diff sync is never current, nor the latest full sync).
+fn seen(w: &Faulty, sync: Option<&SyncId>) -> Option<SyncId> {
+    sync.cloned().or_else(|| lock(&w.local).viewed.clone())
+}
+
+pub struct DiffAdditionsOnly;
+
+impl BrokenDiff for DiffAdditionsOnly {
+    fn hidden<'w>(&self, w: &'w Faulty, sync: Option<&SyncId>) -> Option<Hidden<'w>> {
+        let seen = seen(w, sync)?;
+        let base = lock(&w.local).diffs.get(&seen)?.clone();
+        Some(Box::new(move |r: &Record| {
+            matches!(w.inner.get(Some(&base), &r.key()), Ok(Some(_)))
+        }))
+    }
+}
+
+impl Fault for DiffAdditionsOnly {
+    fn generate_sync_diff(
+        &self,
+        w: &Faulty,
+        base: &SyncId,
+        applied: &SyncId,
+    ) -> Result<(SyncId, SyncId)> {
+        let (up, del) = w.inner.generate_sync_diff(base, applied)?;
+        lock(&w.local).diffs.insert(up.clone(), base.clone());
+        Ok((up, del))
+    }
+    diff_reads!();
+}
+
+pub struct DiffMissesDeletions;
+
+impl BrokenDiff for DiffMissesDeletions {
+    fn hidden<'w>(&self, w: &'w Faulty, sync: Option<&SyncId>) -> Option<Hidden<'w>> {
+        let seen = seen(w, sync)?;
+        lock(&w.local)
+            .deletion_syncs
+            .contains(&seen)
+            .then(|| Box::new(|_: &Record| true) as Hidden<'w>)
+    }
+}
+
+impl Fault for DiffMissesDeletions {
+    fn generate_sync_diff(
+        &self,
+        w: &Faulty,
+        base: &SyncId,
+        applied: &SyncId,
+    ) -> Result<(SyncId, SyncId)> {
+        let (up, del) = w.inner.generate_sync_diff(base, applied)?;
+        lock(&w.local).deletion_syncs.insert(del.clone());
+        Ok((up, del))
+    }
+    diff_reads!();
+}

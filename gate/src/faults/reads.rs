@@ -1,0 +1,168 @@
+//! SPEC §4, reads: point gets, list order, filters, page sizes and tokens, stats.
+//!
+//! Each class's one-line doc is its row in [`super::CLASSES`].
+
+use syncproof_engine::*;
+
+use super::edit::{folded_key, prefix_match, unfiltered};
+use super::hooks::Fault;
+use super::wrapper::{lock, Faulty};
+
+pub struct AbsentGetIsNotFound;
+
+impl Fault for AbsentGetIsNotFound {
+    fn get(&self, w: &Faulty, sync: Option<&SyncId>, key: &RecordKey) -> Result<Option<Record>> {
+        match w.inner.get(sync, key)? {
+            None => Err(Error::not_found(format!("{key:?} not found"))),
+            got => Ok(got),
+        }
+    }
+}
+
+pub struct CaseInsensitiveOrder;
+
+impl Fault for CaseInsensitiveOrder {
+    fn list(
+        &self,
+        w: &Faulty,
+        sync: Option<&SyncId>,
+        query: &ListQuery,
+        page: &PageRequest,
+    ) -> Result<Page<Record>> {
+        w.list_here(sync, query, page, &|_| true, &|v| v.sort_by_key(folded_key))
+    }
+}
+
+pub struct PrefixFilters;
+
+impl Fault for PrefixFilters {
+    fn list(
+        &self,
+        w: &Faulty,
+        sync: Option<&SyncId>,
+        query: &ListQuery,
+        page: &PageRequest,
+    ) -> Result<Page<Record>> {
+        query.validate()?;
+        w.list_here(
+            sync,
+            &unfiltered(query),
+            page,
+            &|r| prefix_match(query, r),
+            &|_| {},
+        )
+    }
+}
+
+pub struct DefaultPageSize50;
+
+impl Fault for DefaultPageSize50 {
+    fn list(
+        &self,
+        w: &Faulty,
+        sync: Option<&SyncId>,
+        query: &ListQuery,
+        page: &PageRequest,
+    ) -> Result<Page<Record>> {
+        if page.size != 0 {
+            return w.inner.list(sync, query, page);
+        }
+        let fifty = PageRequest {
+            size: 50,
+            token: page.token.clone(),
+        };
+        w.inner.list(sync, query, &fifty)
+    }
+}
+
+pub struct NoTokenOnFilteredLists;
+
+impl Fault for NoTokenOnFilteredLists {
+    fn list(
+        &self,
+        w: &Faulty,
+        sync: Option<&SyncId>,
+        query: &ListQuery,
+        page: &PageRequest,
+    ) -> Result<Page<Record>> {
+        let mut p = w.inner.list(sync, query, page)?;
+        let filtered = !matches!(
+            query,
+            ListQuery::ResourceTypes | ListQuery::Grants(GrantFilter::All)
+        ) && unfiltered(query) != *query;
+        if filtered {
+            p.next_token = None;
+        }
+        Ok(p)
+    }
+}
+
+pub struct InclusiveTokens;
+
+impl Fault for InclusiveTokens {
+    fn list(
+        &self,
+        w: &Faulty,
+        sync: Option<&SyncId>,
+        query: &ListQuery,
+        page: &PageRequest,
+    ) -> Result<Page<Record>> {
+        let mut p = w.inner.list(sync, query, page)?;
+        let mut local = lock(&w.local);
+        if let Some(prev) = page.token.as_ref().and_then(|t| local.token_last.get(t)) {
+            p.items.insert(0, prev.clone());
+            p.items.truncate(page.effective_size());
+        }
+        if let (Some(t), Some(last)) = (&p.next_token, p.items.last()) {
+            local.token_last.insert(t.clone(), last.clone());
+        }
+        Ok(p)
+    }
+}
+
+pub struct RestartOnBadToken;
+
+impl Fault for RestartOnBadToken {
+    fn list(
+        &self,
+        w: &Faulty,
+        sync: Option<&SyncId>,
+        query: &ListQuery,
+        page: &PageRequest,
+    ) -> Result<Page<Record>> {
+        match w.inner.list(sync, query, page) {
+            Err(e) if e.kind == ErrorKind::InvalidPageToken => {
+                w.inner.list(sync, query, &PageRequest::first(page.size))
+            }
+            other => other,
+        }
+    }
+}
+
+pub struct SkipAtPageBoundary;
+
+impl Fault for SkipAtPageBoundary {
+    fn list(
+        &self,
+        w: &Faulty,
+        sync: Option<&SyncId>,
+        query: &ListQuery,
+        page: &PageRequest,
+    ) -> Result<Page<Record>> {
+        let mut p = w.inner.list(sync, query, page)?;
+        if page.token.is_some() && !p.items.is_empty() {
+            p.items.remove(0);
+        }
+        Ok(p)
+    }
+}
+
+pub struct StatsWithoutAssets;
+
+impl Fault for StatsWithoutAssets {
+    fn stats(&self, w: &Faulty, sync: Option<&SyncId>) -> Result<Stats> {
+        let mut s = w.inner.stats(sync)?;
+        s.assets = 0;
+        Ok(s)
+    }
+}
