@@ -17,6 +17,9 @@
 //! assert!(report.passed(), "{}", report.summary());
 //! ```
 
+// Every public item is documented (the workspace lints cannot scope this to two crates).
+#![deny(missing_docs)]
+
 pub mod check;
 pub mod faults;
 pub mod model;

@@ -22,8 +22,11 @@ pub const EXPORT_CHUNK: usize = 1_000;
 /// What every engine is opened with: where time and sync ids come from, and limits.
 #[derive(Clone, Debug)]
 pub struct EngineConfig {
+    /// Where engines read the time (a manual clock in tests).
     pub clock: Arc<dyn Clock>,
+    /// Where engines get new sync ids (seeded in tests).
     pub ids: Arc<dyn IdSource>,
+    /// Largest asset payload the store accepts.
     pub max_asset_bytes: usize,
 }
 
@@ -40,9 +43,13 @@ impl Default for EngineConfig {
 /// What a verification found; empty `problems` means the store is consistent.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct VerifyReport {
+    /// Keys (or rows) looked at.
     pub keys: u64,
+    /// Records decoded.
     pub records: u64,
+    /// Index entries checked.
     pub index_entries: u64,
+    /// Sync runs checked.
     pub sync_runs: u64,
     /// One line per inconsistency, naming the key.
     pub problems: Vec<String>,
@@ -52,7 +59,9 @@ pub struct VerifyReport {
 /// visible only at [`SyncImport::commit`]. Dropping an import without committing leaves the
 /// target as it was (no sync run that looks complete).
 pub trait SyncImport {
+    /// Writes a batch of the imported sync.
     fn write(&mut self, batch: RecordBatch) -> Result<()>;
+    /// Makes the imported sync visible; dropped uncommitted, the import leaves nothing.
     fn commit(self: Box<Self>) -> Result<()>;
 }
 

@@ -8,12 +8,19 @@ use std::sync::Arc;
     Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
 )]
 pub enum ErrorKind {
+    /// A bad id, filter, page size or record (SPEC §6).
     InvalidArgument,
+    /// A named sync that does not exist.
     NotFound,
+    /// A sync being imported already exists.
     AlreadyExists,
+    /// A call not allowed in the current state (no current sync, unfinished sync, …).
     FailedPrecondition,
+    /// A page token that is malformed, tampered with or issued for another list.
     InvalidPageToken,
+    /// Stored bytes that do not decode or do not check.
     Corruption,
+    /// The storage below failed.
     Io,
 }
 
@@ -89,24 +96,31 @@ impl Error {
         self.source = Some(Arc::new(source));
         self
     }
+    /// An [`ErrorKind::InvalidArgument`] error.
     pub fn invalid_argument(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::InvalidArgument, message)
     }
+    /// An [`ErrorKind::NotFound`] error.
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::NotFound, message)
     }
+    /// An [`ErrorKind::AlreadyExists`] error.
     pub fn already_exists(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::AlreadyExists, message)
     }
+    /// An [`ErrorKind::FailedPrecondition`] error.
     pub fn failed_precondition(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::FailedPrecondition, message)
     }
+    /// An [`ErrorKind::InvalidPageToken`] error.
     pub fn invalid_page_token(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::InvalidPageToken, message)
     }
+    /// An [`ErrorKind::Corruption`] error.
     pub fn corruption(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Corruption, message)
     }
+    /// An [`ErrorKind::Io`] error.
     pub fn io(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Io, message)
     }

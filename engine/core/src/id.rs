@@ -37,11 +37,14 @@ pub fn validate_id(what: &str, id: &str) -> Result<()> {
     serde::Deserialize,
 )]
 pub struct ResourceId {
+    /// The resource type's id.
     pub resource_type: String,
+    /// The resource's id within its type.
     pub resource: String,
 }
 
 impl ResourceId {
+    /// The key `(resource_type, resource)`.
     pub fn new(resource_type: impl Into<String>, resource: impl Into<String>) -> Self {
         ResourceId {
             resource_type: resource_type.into(),

@@ -7,6 +7,9 @@
 //!
 //! Engines depend on this crate only; this crate depends on no engine.
 
+// Every public item is documented (the workspace lints cannot scope this to two crates).
+#![deny(missing_docs)]
+
 pub mod codec;
 pub mod engine;
 pub mod error;

@@ -36,13 +36,21 @@ use std::collections::BTreeMap;
 )))]
 pub enum Metadata {
     #[default]
+    /// JSON `null`.
     Null,
+    /// A boolean.
     Bool(bool),
+    /// A signed 64-bit integer.
     I64(i64),
+    /// A float, kept bit for bit (`-0.0`, NaN payloads).
     F64(f64),
+    /// A UTF-8 string.
     String(String),
+    /// Bytes (no JSON form).
     Bytes(Vec<u8>),
+    /// A list.
     List(#[rkyv(omit_bounds)] Vec<Metadata>),
+    /// A map with string keys, in key order.
     Map(#[rkyv(omit_bounds)] BTreeMap<String, Metadata>),
 }
 
@@ -68,12 +76,28 @@ impl Eq for Metadata {}
 /// Why a value has no lossless counterpart on the other side.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum MetadataJsonError {
+    /// Bytes, which JSON cannot hold.
     #[error("bytes at {path} have no JSON representation")]
-    Bytes { path: String },
+    Bytes {
+        /// Where in the tree (`$.a[0]`).
+        path: String,
+    },
+    /// A NaN or an infinity, which JSON cannot hold.
     #[error("non-finite float {value} at {path} has no JSON representation")]
-    NonFinite { path: String, value: String },
+    NonFinite {
+        /// Where in the tree.
+        path: String,
+        /// The value.
+        value: String,
+    },
+    /// A JSON number outside `i64` that an `f64` would round.
     #[error("number {value} at {path} is outside i64 and would lose precision as f64")]
-    OutOfRange { path: String, value: String },
+    OutOfRange {
+        /// Where in the tree.
+        path: String,
+        /// The number.
+        value: String,
+    },
 }
 
 impl Metadata {

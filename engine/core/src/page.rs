@@ -12,6 +12,7 @@ pub const MAX_PAGE_SIZE: usize = 10_000;
 pub struct PageToken(pub String);
 
 impl PageToken {
+    /// The token's text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -20,7 +21,9 @@ impl PageToken {
 /// What page to read: a size (0 = default) and where to resume.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PageRequest {
+    /// Items per page: 0 means the default, anything over the maximum is clamped (SPEC §4).
     pub size: usize,
+    /// Where to resume: the previous page's `next_token`.
     pub token: Option<PageToken>,
 }
 
@@ -48,11 +51,14 @@ impl PageRequest {
 /// One page of a list; `next_token` is present iff more matching records follow.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Page<T> {
+    /// The page's items, in SPEC §4 order.
     pub items: Vec<T>,
+    /// Set exactly when more items follow.
     pub next_token: Option<PageToken>,
 }
 
 impl<T> Page<T> {
+    /// A page with no items and no token.
     pub fn empty() -> Self {
         Page {
             items: Vec::new(),

@@ -8,13 +8,16 @@ use crate::record::RecordKind;
 /// Filter of the resource list: by type, by exact parent, or both.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ResourceFilter {
+    /// Only resources of this type.
     pub resource_type: Option<String>,
+    /// Only resources under this parent.
     pub parent: Option<ResourceId>,
 }
 
 /// Filter of the entitlement list: by the resource the entitlement is on.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct EntitlementFilter {
+    /// Only entitlements on this resource.
     pub resource: Option<ResourceId>,
 }
 
@@ -22,14 +25,18 @@ pub struct EntitlementFilter {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum GrantFilter {
     #[default]
+    /// Every grant.
     All,
     /// The entitlement's resource.
     Resource(ResourceId),
     /// The entitlement id, optionally narrowed to one principal.
     Entitlement {
+        /// The entitlement's id.
         id: String,
+        /// Only grants to this principal.
         principal: Option<ResourceId>,
     },
+    /// Grants held by this principal.
     Principal(ResourceId),
     /// The entitlement's resource type.
     ResourceType(String),
@@ -38,9 +45,13 @@ pub enum GrantFilter {
 /// One list call's question.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ListQuery {
+    /// Every resource type.
     ResourceTypes,
+    /// Resources, filtered.
     Resources(ResourceFilter),
+    /// Entitlements, filtered.
     Entitlements(EntitlementFilter),
+    /// Grants, filtered.
     Grants(GrantFilter),
 }
 

@@ -21,11 +21,17 @@ pub const DEFAULT_MAX_ASSET_BYTES: usize = 64 << 20;
     serde::Deserialize,
 )]
 pub struct ResourceType {
+    /// Its id (`user`, `group`, …), unique among resource types in a sync.
     pub id: String,
+    /// Name for people; stored as given.
     pub display_name: String,
+    /// Free text; stored as given.
     pub description: String,
+    /// Trait names (`TRAIT_USER`, …); stored as given.
     pub traits: Vec<String>,
+    /// Opaque structured data, stored bit for bit.
     pub annotations: Metadata,
+    /// When the connector saw it: what if-newer upserts compare.
     pub discovered_at: Timestamp,
 }
 
@@ -42,11 +48,17 @@ pub struct ResourceType {
     serde::Deserialize,
 )]
 pub struct Resource {
+    /// Its key: resource type and resource id.
     pub id: ResourceId,
+    /// The resource it sits under, if any (no referential integrity: need not be stored).
     pub parent: Option<ResourceId>,
+    /// Name for people; stored as given.
     pub display_name: String,
+    /// Free text; stored as given.
     pub description: String,
+    /// Opaque structured data, stored bit for bit.
     pub annotations: Metadata,
+    /// When the connector saw it: what if-newer upserts compare.
     pub discovered_at: Timestamp,
 }
 
@@ -63,16 +75,23 @@ pub struct Resource {
     serde::Deserialize,
 )]
 pub struct Entitlement {
+    /// Its id, unique among entitlements in a sync.
     pub id: String,
+    /// The resource it is on.
     pub resource: ResourceId,
+    /// Name for people; stored as given.
     pub display_name: String,
+    /// Free text; stored as given.
     pub description: String,
     /// `assignment`, `permission`, … stored as given.
     pub purpose: String,
+    /// Short stable name; stored as given.
     pub slug: String,
     /// Resource type ids the entitlement may be granted to.
     pub grantable_to: Vec<String>,
+    /// Opaque structured data, stored bit for bit.
     pub annotations: Metadata,
+    /// When the connector saw it: what if-newer upserts compare.
     pub discovered_at: Timestamp,
 }
 
@@ -91,7 +110,9 @@ pub struct Entitlement {
     serde::Deserialize,
 )]
 pub struct EntitlementRef {
+    /// The entitlement's id.
     pub id: String,
+    /// The resource the entitlement is on.
     pub resource: ResourceId,
 }
 
@@ -108,12 +129,17 @@ pub struct EntitlementRef {
     serde::Deserialize,
 )]
 pub struct Grant {
+    /// Its id, unique among grants in a sync.
     pub id: String,
+    /// The entitlement granted.
     pub entitlement: EntitlementRef,
+    /// Who holds it.
     pub principal: ResourceId,
     /// Ids of the grants or groups this grant came through, stored as given.
     pub sources: Vec<String>,
+    /// Opaque structured data, stored bit for bit.
     pub annotations: Metadata,
+    /// When the connector saw it: what if-newer upserts compare.
     pub discovered_at: Timestamp,
 }
 
@@ -130,10 +156,15 @@ pub struct Grant {
     serde::Deserialize,
 )]
 pub struct Asset {
+    /// Its id, unique among assets in a sync.
     pub id: String,
+    /// MIME type; required (SPEC §3).
     pub content_type: String,
+    /// The bytes, at most the store's `max_asset_bytes`.
     pub data: Vec<u8>,
+    /// Opaque structured data, stored bit for bit.
     pub annotations: Metadata,
+    /// When the connector saw it: what if-newer upserts compare.
     pub discovered_at: Timestamp,
 }
 
@@ -142,14 +173,20 @@ pub struct Asset {
     Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
 )]
 pub enum RecordKind {
+    /// A [`ResourceType`].
     ResourceType,
+    /// A [`Resource`].
     Resource,
+    /// An [`Entitlement`].
     Entitlement,
+    /// A [`Grant`].
     Grant,
+    /// An [`Asset`].
     Asset,
 }
 
 impl RecordKind {
+    /// Every kind, in SPEC order (the order of tables, exports and stats).
     pub const ALL: [RecordKind; 5] = [
         RecordKind::ResourceType,
         RecordKind::Resource,
@@ -157,6 +194,7 @@ impl RecordKind {
         RecordKind::Grant,
         RecordKind::Asset,
     ];
+    /// Stable name, as printed in reports.
     pub fn name(self) -> &'static str {
         match self {
             RecordKind::ResourceType => "resource_type",
@@ -172,15 +210,21 @@ impl RecordKind {
 pub trait RecordType: Clone + PartialEq + std::fmt::Debug + Send + Sync + 'static {
     /// The primary key within a sync; `Ord` is the SPEC §4 list order.
     type Key: Ord + Clone + std::fmt::Debug;
+    /// Which kind this type is.
     const KIND: RecordKind;
+    /// Its key within a sync.
     fn key(&self) -> Self::Key;
+    /// When the connector saw it.
     fn discovered_at(&self) -> Timestamp;
     /// Checks every id component (and, for assets, content type and size).
     fn validate(&self, max_asset_bytes: usize) -> Result<()>;
     /// Equal in every field but `discovered_at` (the diff rule of SPEC §5).
     fn same_content(&self, other: &Self) -> bool;
+    /// As the kind-tagged [`Record`].
     fn into_record(self) -> Record;
+    /// Back from a [`Record`] of this kind (`None` for another kind).
     fn from_record(record: Record) -> Option<Self>;
+    /// A borrowed kind-tagged view.
     fn as_record_ref(&self) -> RecordRef<'_>;
 }
 
@@ -318,14 +362,20 @@ impl RecordType for Asset {
 /// Any one record.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Record {
+    /// A resource type.
     ResourceType(ResourceType),
+    /// A resource.
     Resource(Resource),
+    /// An entitlement.
     Entitlement(Entitlement),
+    /// A grant.
     Grant(Grant),
+    /// An asset.
     Asset(Asset),
 }
 
 impl Record {
+    /// Its kind.
     pub fn kind(&self) -> RecordKind {
         match self {
             Record::ResourceType(_) => RecordKind::ResourceType,
@@ -335,6 +385,7 @@ impl Record {
             Record::Asset(_) => RecordKind::Asset,
         }
     }
+    /// Its key within a sync.
     pub fn key(&self) -> RecordKey {
         match self {
             Record::ResourceType(r) => RecordKey::ResourceType(r.key()),
@@ -344,6 +395,7 @@ impl Record {
             Record::Asset(r) => RecordKey::Asset(r.key()),
         }
     }
+    /// When the connector saw it.
     pub fn discovered_at(&self) -> Timestamp {
         match self {
             Record::ResourceType(r) => r.discovered_at,
@@ -358,10 +410,15 @@ impl Record {
 /// A borrowed record of any kind (encoding without cloning).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RecordRef<'a> {
+    /// A resource type.
     ResourceType(&'a ResourceType),
+    /// A resource.
     Resource(&'a Resource),
+    /// An entitlement.
     Entitlement(&'a Entitlement),
+    /// A grant.
     Grant(&'a Grant),
+    /// An asset.
     Asset(&'a Asset),
 }
 
@@ -379,6 +436,7 @@ impl Record {
 }
 
 impl RecordRef<'_> {
+    /// When the connector saw it.
     pub fn discovered_at(self) -> Timestamp {
         match self {
             RecordRef::ResourceType(r) => r.discovered_at,
@@ -395,14 +453,20 @@ impl RecordRef<'_> {
     Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
 )]
 pub enum RecordKey {
+    /// A resource type by id.
     ResourceType(String),
+    /// A resource by (type, id).
     Resource(ResourceId),
+    /// An entitlement by id.
     Entitlement(String),
+    /// A grant by id.
     Grant(String),
+    /// An asset by id.
     Asset(String),
 }
 
 impl RecordKey {
+    /// The kind of record it names.
     pub fn kind(&self) -> RecordKind {
         match self {
             RecordKey::ResourceType(_) => RecordKind::ResourceType,
@@ -427,14 +491,20 @@ impl RecordKey {
 /// A batch of records of one kind: the unit of one atomic `put` call.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum RecordBatch {
+    /// Resource types.
     ResourceTypes(Vec<ResourceType>),
+    /// Resources.
     Resources(Vec<Resource>),
+    /// Entitlements.
     Entitlements(Vec<Entitlement>),
+    /// Grants.
     Grants(Vec<Grant>),
+    /// Assets.
     Assets(Vec<Asset>),
 }
 
 impl RecordBatch {
+    /// The kind of its records.
     pub fn kind(&self) -> RecordKind {
         match self {
             RecordBatch::ResourceTypes(_) => RecordKind::ResourceType,
@@ -444,6 +514,7 @@ impl RecordBatch {
             RecordBatch::Assets(_) => RecordKind::Asset,
         }
     }
+    /// Number of records.
     pub fn len(&self) -> usize {
         match self {
             RecordBatch::ResourceTypes(v) => v.len(),
@@ -453,6 +524,7 @@ impl RecordBatch {
             RecordBatch::Assets(v) => v.len(),
         }
     }
+    /// Whether it holds no record.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -7,11 +7,17 @@ use crate::record::Record;
 /// Counts of each record kind in one sync, resources also per resource type.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Stats {
+    /// Resource types.
     pub resource_types: u64,
+    /// Resources.
     pub resources: u64,
+    /// Resources per resource type.
     pub resources_by_type: BTreeMap<String, u64>,
+    /// Entitlements.
     pub entitlements: u64,
+    /// Grants.
     pub grants: u64,
+    /// Assets.
     pub assets: u64,
 }
 

@@ -22,9 +22,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub struct SyncId(pub String);
 
 impl SyncId {
+    /// A sync id from its text.
     pub fn new(s: impl Into<String>) -> Self {
         SyncId(s.into())
     }
+    /// The id's text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -53,14 +55,20 @@ impl std::fmt::Display for SyncId {
     serde::Deserialize,
 )]
 pub enum SyncType {
+    /// Every record kind; the one reads resolve to by default.
     Full,
+    /// Some records; takes a parent.
     Partial,
+    /// Resource types and resources only.
     ResourcesOnly,
+    /// The upserts of a diff.
     PartialUpserts,
+    /// The deletions of a diff.
     PartialDeletions,
 }
 
 impl SyncType {
+    /// Every sync type.
     pub const ALL: [SyncType; 5] = [
         SyncType::Full,
         SyncType::Partial,
@@ -104,16 +112,22 @@ impl SyncType {
     serde::Deserialize,
 )]
 pub struct SyncRun {
+    /// Its id.
     pub id: SyncId,
+    /// What it holds.
     pub sync_type: SyncType,
+    /// The sync it was made against, if any.
     pub parent: Option<SyncId>,
+    /// When it started.
     pub started_at: Timestamp,
+    /// When it ended (`None`: unfinished).
     pub ended_at: Option<Timestamp>,
     /// The connector's resume token, set by `checkpoint_sync`; empty until then.
     pub token: String,
 }
 
 impl SyncRun {
+    /// Whether it has ended.
     pub fn is_finished(&self) -> bool {
         self.ended_at.is_some()
     }
@@ -129,6 +143,7 @@ impl SyncRun {
 
 /// Mints sync ids. Exactly one id is drawn per sync created.
 pub trait IdSource: Send + Sync + std::fmt::Debug {
+    /// A new sync id, unique and ordered by `now`.
     fn next_id(&self, now: Timestamp) -> SyncId;
 }
 
@@ -171,6 +186,7 @@ pub struct SeededIds {
 }
 
 impl SeededIds {
+    /// Ids derived from `seed`: the same seed gives the same ids.
     pub fn new(seed: u64) -> Self {
         SeededIds {
             seed,

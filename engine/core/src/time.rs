@@ -24,16 +24,21 @@ use std::sync::Arc;
 pub struct Timestamp(pub i64);
 
 impl Timestamp {
+    /// Nanoseconds in a second.
     pub const NANOS_PER_SEC: i64 = 1_000_000_000;
+    /// The instant `s` seconds after the epoch.
     pub fn from_secs(s: i64) -> Self {
         Timestamp(s.saturating_mul(Self::NANOS_PER_SEC))
     }
+    /// Nanoseconds since the epoch.
     pub fn nanos(self) -> i64 {
         self.0
     }
+    /// `n` nanoseconds earlier, saturating.
     pub fn saturating_sub_nanos(self, n: i64) -> Self {
         Timestamp(self.0.saturating_sub(n))
     }
+    /// `n` nanoseconds later, saturating.
     pub fn saturating_add_nanos(self, n: i64) -> Self {
         Timestamp(self.0.saturating_add(n))
     }
@@ -41,6 +46,7 @@ impl Timestamp {
 
 /// Source of "now" for an engine. Engines read it; the harness moves it.
 pub trait Clock: Send + Sync + std::fmt::Debug {
+    /// The current time.
     fn now(&self) -> Timestamp;
 }
 
@@ -62,12 +68,15 @@ impl Clock for SystemClock {
 pub struct ManualClock(Arc<AtomicI64>);
 
 impl ManualClock {
+    /// A clock standing at `start`.
     pub fn new(start: Timestamp) -> Self {
         ManualClock(Arc::new(AtomicI64::new(start.0)))
     }
+    /// Sets the time.
     pub fn set(&self, t: Timestamp) {
         self.0.store(t.0, Ordering::SeqCst);
     }
+    /// Moves the time forward by `nanos` (saturating).
     pub fn advance(&self, nanos: i64) {
         // Saturate rather than wrap: a generated huge advance must not go back in time.
         let _ = self

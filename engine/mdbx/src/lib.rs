@@ -1,7 +1,9 @@
 //! `KvBackend` over libmdbx 0.9.
 //!
-//! Reads run in read-only transactions and borrow the page bytes (`Cow::Borrowed`, zero copy);
-//! the value envelope is readable at any alignment, so no copy is needed to decode either.
+//! Reads run in read-only transactions and hand the visitor the page bytes in place
+//! (`Cow::Borrowed`); the value envelope is readable at any alignment, so records are decoded
+//! straight from those bytes. What a read returns is owned (the contract returns owned
+//! records), so decoding allocates the records; only the copy of the raw bytes is avoided.
 //! One write transaction per batch. Durability: `Flush` opens with `SafeNoSync` (commits are
 //! atomic and crash-safe but not fsynced) and `flush()` forces a sync; `Commit` opens
 //! `Durable`. Only the unnamed main table is used, so `max_tables` stays unset.

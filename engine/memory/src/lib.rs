@@ -35,6 +35,7 @@ pub struct MemoryStore {
 }
 
 impl MemoryStore {
+    /// An opener with no store yet.
     pub fn new() -> Self {
         Self::default()
     }

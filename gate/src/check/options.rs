@@ -151,6 +151,7 @@ impl Options {
         }
     }
 
+    /// Worker threads: `threads`, or the machine's parallelism.
     pub fn threads(&self) -> usize {
         self.threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))

@@ -20,7 +20,9 @@ pub struct StallReport {
     /// The engine running the stalled op (`None`: no op was running, or it was a contract
     /// check, named in `check`).
     pub engine: Option<String>,
+    /// The case that stalled.
     pub case: Option<u64>,
+    /// The op of that case that stalled.
     pub op_index: Option<usize>,
     /// The op, abbreviated.
     pub op: Option<String>,

@@ -10,23 +10,35 @@ use serde::{Deserialize, Serialize};
 /// One write inside an atomic batch.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, arbitrary::Arbitrary)]
 pub enum KvWrite {
+    /// Sets a key to a value.
     Put(Vec<u8>, Vec<u8>),
+    /// Removes a key.
     Delete(Vec<u8>),
+    /// Removes every key in `[start, end)`.
     DeleteRange(Vec<u8>, Vec<u8>),
 }
 
 /// One step of a KV sequence.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, arbitrary::Arbitrary)]
 pub enum KvOp {
+    /// One atomic batch of writes.
     Write(Vec<KvWrite>),
+    /// Reads one key.
     Get(Vec<u8>),
+    /// Reads a range, forwards or backwards, at most `limit` entries.
     Scan {
+        /// First key of the range.
         start: Vec<u8>,
+        /// End of the range, exclusive (`None`: to the last key).
         end: Option<Vec<u8>>,
+        /// Descending instead of ascending.
         reverse: bool,
+        /// Most entries to return.
         limit: usize,
     },
+    /// Makes every batch durable.
     Flush,
+    /// Closes and reopens the store.
     Reopen,
 }
 

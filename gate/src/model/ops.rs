@@ -38,63 +38,99 @@ impl SyncRef {
 pub enum TokenRef {
     /// The n-th token this engine issued so far (modulo; forged "" when none).
     Issued(u16),
+    /// A token made up by the generator (malformed, tampered, of another list).
     Forged(String),
 }
 
 /// One step of a sequence.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Op {
+    /// `start_sync`.
     StartSync,
+    /// `start_new_sync`.
     StartNewSync {
+        /// The type asked for.
         sync_type: SyncType,
+        /// The parent, if any.
         parent: Option<SyncRef>,
     },
+    /// `set_current_sync`.
     SetCurrentSync(SyncRef),
+    /// `current_sync_token`.
     CurrentSyncToken,
+    /// `checkpoint_sync` with this token.
     CheckpointSync(String),
+    /// `end_sync`.
     EndSync,
+    /// `view_sync`.
     ViewSync(Option<SyncRef>),
+    /// `get_sync_run`.
     GetSyncRun(SyncRef),
     /// Pages through the sync-run list to the end.
     ListSyncRuns {
+        /// Runs per page.
         page_size: usize,
     },
+    /// `put`.
     Put {
+        /// The records.
         batch: RecordBatch,
+        /// Replace or if-newer.
         mode: PutMode,
     },
+    /// `delete_grant`.
     DeleteGrant(String),
+    /// `get`.
     Get {
+        /// The sync to read (`None`: resolved).
         sync: Option<SyncRef>,
+        /// The record asked for.
         key: RecordKey,
     },
     /// Pages through a list to the end with `page_size`, each engine with its own tokens.
     List {
+        /// The sync to read (`None`: resolved).
         sync: Option<SyncRef>,
+        /// The list and its filter.
         query: ListQuery,
+        /// Items per page.
         page_size: usize,
     },
     /// Reads one page resuming from a token (possibly of another list, stale or forged).
     ResumeList {
+        /// The sync to read (`None`: resolved).
         sync: Option<SyncRef>,
+        /// The list and its filter.
         query: ListQuery,
+        /// Items per page.
         page_size: usize,
+        /// The token to resume from.
         token: TokenRef,
     },
+    /// `stats`.
     Stats {
+        /// The sync to count (`None`: resolved).
         sync: Option<SyncRef>,
     },
+    /// `cleanup`.
     Cleanup {
+        /// Full syncs to keep.
         keep: usize,
     },
+    /// `generate_sync_diff`.
     Diff {
+        /// The older sync.
         base: SyncRef,
+        /// The newer sync.
         applied: SyncRef,
     },
     /// Clones a sync into a fresh store of the same engine and reads the copy back.
     CloneSync(SyncRef),
+    /// `flush`.
     Flush,
+    /// Drops the engine and opens the same store again.
     Reopen,
+    /// Moves the shared clock forward by this many nanoseconds.
     AdvanceClock(i64),
 }
 

@@ -27,6 +27,7 @@ pub const TYPES: &[&str] = &["user", "user\0", "user_group", "group", "use"];
 /// parents) and that filters ask for: few, so overwrites and filters meet the same values,
 /// and prefix neighbours of each other.
 pub const REF_TYPES: &[&str] = &["user", "user\0", "group"];
+/// Ids of the resources records refer to (principals, parents).
 pub const REF_IDS: &[&str] = &["a", "a\0", "b"];
 
 /// Ids that must be refused (`InvalidArgument`): empty, and one byte too long.

@@ -41,10 +41,15 @@ impl KvTarget {
 /// What a step returned.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum KvOutcome {
+    /// A write or flush that succeeded.
     Unit,
+    /// A get: the value, if present.
     Value(Option<Vec<u8>>),
+    /// A scan: its entries in order.
     Entries(Vec<(Vec<u8>, Vec<u8>)>),
+    /// An error, by kind.
     Err(ErrorKind),
+    /// A panic, with its message.
     Panic(String),
 }
 

@@ -8,7 +8,9 @@ use syncproof_engine::{ErrorKind, Record, Stats, SyncId, SyncRun};
 /// people reading a report, never compared.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum Outcome {
+    /// The op succeeded with this value.
     Ok(Box<Value>),
+    /// The op failed: the kind is compared, the message is not.
     Err(ErrorKind, String),
     /// The engine panicked: always a finding.
     Panic(String),
@@ -41,42 +43,66 @@ impl From<syncproof_engine::Error> for Outcome {
 /// The value of a successful op.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Value {
+    /// Nothing to compare (the call succeeded).
     Unit,
+    /// A boolean answer.
     Bool(bool),
+    /// A sync id.
     Id(SyncId),
+    /// What `start_sync` returned.
     Started {
+        /// The sync.
         id: SyncId,
+        /// Whether it was newly created.
         new: bool,
     },
+    /// A checkpoint token.
     Token(String),
+    /// A sync run, if it exists.
     Run(Option<SyncRun>),
     /// Every page of a paged read, and the error that ended it early, if any.
     RunPages {
+        /// Every page read.
         pages: Vec<Vec<SyncRun>>,
+        /// The error kind that ended the paging early, if any.
         error: Option<ErrorKind>,
     },
+    /// A record, if present.
     Record(Option<Record>),
+    /// Every page of a paged list, and the error that ended it early, if any.
     Pages {
+        /// Every page read.
         pages: Vec<Vec<Record>>,
+        /// The error kind that ended the paging early, if any.
         error: Option<ErrorKind>,
     },
     /// One resumed page and whether it had a next token.
     Page {
+        /// The page's records.
         items: Vec<Record>,
+        /// Whether it had a next token.
         more: bool,
     },
+    /// Record counts.
     Stats(Stats),
+    /// The syncs `cleanup` deleted.
     Ids(Vec<SyncId>),
     /// The two syncs a diff created, with their contents read back.
     Diff {
+        /// The upserts sync.
         upserts: SyncId,
+        /// The deletions sync.
         deletions: SyncId,
+        /// What the upserts sync holds.
         upserted: Vec<Record>,
+        /// What the deletions sync holds.
         deleted: Vec<Record>,
     },
     /// The copy a clone made, read back from the target store.
     Cloned {
+        /// The copied sync run.
         run: Option<SyncRun>,
+        /// The copied records.
         records: Vec<Record>,
     },
 }

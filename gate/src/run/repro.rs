@@ -24,6 +24,7 @@ pub const REPRO_VERSION: u32 = 1;
 /// A replayable failing sequence.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Repro {
+    /// Format version ([`REPRO_VERSION`]).
     pub version: u32,
     /// Seed of the clock-and-id setup (and of the run that found it).
     pub seed: u64,
@@ -34,6 +35,7 @@ pub struct Repro {
     /// The bug deliberately injected into them when this was found (`check --inject`).
     #[serde(default)]
     pub inject: Option<String>,
+    /// The sequence to run.
     pub ops: Vec<Op>,
     /// What was seen when it was written.
     pub finding: Option<Finding>,

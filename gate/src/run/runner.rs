@@ -21,6 +21,7 @@ const MAX_PAGES: usize = 100_000;
 
 /// One engine in a run: its store, handle, clock, id source and the tokens it issued.
 pub struct Subject<'o> {
+    /// The label the engine is reported under.
     pub label: String,
     opener: &'o dyn Opener,
     dir: tempfile::TempDir,
@@ -295,7 +296,9 @@ fn page_to_end<T>(
 /// Where the engines first disagreed.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Finding {
+    /// Index of the op where they disagreed.
     pub op_index: usize,
+    /// That op.
     pub op: Op,
     /// `(engine, outcome)`, the oracle first.
     pub outcomes: Vec<(String, Outcome)>,

@@ -20,12 +20,18 @@ use serde::{Deserialize, Serialize};
 pub enum Task {
     /// Op `op` of case `case` on engine under test `subject` (`None`: the reference).
     Op {
+        /// The case.
         case: u64,
+        /// The engine under test (`None`: the reference).
         subject: Option<usize>,
+        /// The op of the case.
         op: usize,
     },
     /// Job `job` of the contract suite.
-    Check { job: usize },
+    Check {
+        /// The job's index.
+        job: usize,
+    },
 }
 
 /// One worker's current task and when it started; cheap to update on every op.
@@ -77,9 +83,17 @@ pub struct Limits {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StallKind {
     /// An op ran longer than the budget.
-    OpBudget { budget_ms: u64 },
+    OpBudget {
+        /// The budget, in milliseconds.
+        budget_ms: u64,
+    },
     /// The process's resident memory went over the ceiling.
-    MemoryCeiling { ceiling: u64, rss: u64 },
+    MemoryCeiling {
+        /// The ceiling, in bytes.
+        ceiling: u64,
+        /// The resident memory seen, in bytes.
+        rss: u64,
+    },
 }
 
 impl StallKind {
@@ -101,7 +115,9 @@ impl StallKind {
 /// A crossed limit, with the task that was running (the longest-running one for memory).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Stall {
+    /// Which limit was crossed.
     pub kind: StallKind,
+    /// The task that was running.
     pub task: Option<Task>,
     /// How long that task had been running.
     pub elapsed: Duration,
@@ -110,6 +126,7 @@ pub struct Stall {
 /// A stall as a repro file records it: what was crossed, on which engine, at which op.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StallFinding {
+    /// Which limit was crossed.
     pub kind: StallKind,
     /// The engine that was running the op.
     pub engine: String,

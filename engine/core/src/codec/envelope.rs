@@ -27,15 +27,22 @@ pub const HEADER_LEN: usize = 14;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub enum ValueKind {
+    /// A sync run.
     SyncRun = 1,
+    /// A resource type.
     ResourceType = 2,
+    /// A resource.
     Resource = 3,
+    /// An entitlement.
     Entitlement = 4,
+    /// A grant.
     Grant = 5,
+    /// An asset.
     Asset = 6,
 }
 
 impl ValueKind {
+    /// Every kind, in tag order.
     pub const ALL: [ValueKind; 6] = [
         ValueKind::SyncRun,
         ValueKind::ResourceType,
@@ -44,9 +51,11 @@ impl ValueKind {
         ValueKind::Grant,
         ValueKind::Asset,
     ];
+    /// The kind with this tag byte (`None`: an unknown tag).
     pub fn from_tag(tag: u8) -> Option<ValueKind> {
         Self::ALL.into_iter().find(|k| *k as u8 == tag)
     }
+    /// The kind of a record.
     pub fn of(record: RecordRef<'_>) -> ValueKind {
         match record {
             RecordRef::ResourceType(_) => ValueKind::ResourceType,
@@ -61,8 +70,11 @@ impl ValueKind {
 /// A checked view of an envelope's header and payload bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Envelope<'a> {
+    /// What the payload holds.
     pub kind: ValueKind,
+    /// The record's `discovered_at`, readable without the payload.
     pub discovered_at: Timestamp,
+    /// The archived record (checksummed with the header).
     pub payload: &'a [u8],
 }
 

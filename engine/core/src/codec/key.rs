@@ -20,7 +20,9 @@ const TERM: u8 = 0x01;
 /// The type of one key part.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PartType {
+    /// A string: escaped, terminated, ordered bytewise.
     Str,
+    /// A signed 64-bit integer: fixed width, ordered numerically.
     I64,
 }
 
@@ -123,18 +125,23 @@ impl KeyKind {
 /// One part of a key, borrowed for encoding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Part<'a> {
+    /// A string part.
     Str(&'a str),
+    /// An integer part.
     I64(i64),
 }
 
 /// One decoded part.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum OwnedPart {
+    /// A string part.
     Str(String),
+    /// An integer part.
     I64(i64),
 }
 
 impl OwnedPart {
+    /// A borrowed view of the part.
     pub fn as_part(&self) -> Part<'_> {
         match self {
             OwnedPart::Str(s) => Part::Str(s),
@@ -150,6 +157,7 @@ pub struct KeyBuilder {
 }
 
 impl KeyBuilder {
+    /// A key of `kind`, parts to follow.
     pub fn new(kind: KeyKind) -> Self {
         let mut buf = Vec::with_capacity(64);
         buf.push(KEY_FORMAT_VERSION);
@@ -174,6 +182,7 @@ impl KeyBuilder {
             Part::I64(v) => self.i64(v),
         }
     }
+    /// The encoded key.
     pub fn finish(self) -> Vec<u8> {
         self.buf
     }
@@ -233,7 +242,9 @@ pub fn encode_key(kind: KeyKind, parts: &[Part<'_>]) -> Result<Vec<u8>, CodecErr
 /// A decoded key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DecodedKey {
+    /// The kind of key.
     pub kind: KeyKind,
+    /// Its parts, in schema order.
     pub parts: Vec<OwnedPart>,
 }
 

@@ -11,34 +11,82 @@ use crate::error::Error;
 /// [`crate::ErrorKind::InvalidPageToken`] for tokens.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum CodecError {
+    /// The input ended inside an item.
     #[error("truncated: needed {needed} bytes at offset {offset}, have {len}")]
     Truncated {
+        /// Where the item starts.
         offset: usize,
+        /// How many bytes it needs.
         needed: usize,
+        /// How many the input has.
         len: usize,
     },
+    /// A format version this build does not read.
     #[error("unsupported format version {0}")]
     Version(u8),
+    /// A tag byte with no meaning.
     #[error("unknown {what} tag {tag:#04x}")]
-    UnknownTag { what: &'static str, tag: u8 },
+    UnknownTag {
+        /// What the tag names (key kind, value kind, …).
+        what: &'static str,
+        /// The byte.
+        tag: u8,
+    },
+    /// A `\0` in a key string followed by something other than an escape or terminator.
     #[error("invalid escape byte {byte:#04x} at offset {offset}")]
-    BadEscape { offset: usize, byte: u8 },
+    BadEscape {
+        /// Where the byte is.
+        offset: usize,
+        /// The byte.
+        byte: u8,
+    },
+    /// A key string that is not UTF-8.
     #[error("component {index} is not UTF-8")]
-    NotUtf8 { index: usize },
+    NotUtf8 {
+        /// Which part of the key.
+        index: usize,
+    },
+    /// Bytes after a complete item.
     #[error("{0} trailing bytes")]
     Trailing(usize),
+    /// The checksum over header and payload does not match.
     #[error("checksum mismatch: stored {stored:#010x}, computed {computed:#010x}")]
-    Checksum { stored: u32, computed: u32 },
+    Checksum {
+        /// The checksum the bytes carry.
+        stored: u32,
+        /// The checksum of the bytes.
+        computed: u32,
+    },
+    /// A key part of the wrong type for its kind.
     #[error("wrong part type for key kind {kind}: part {index}")]
-    Schema { kind: &'static str, index: usize },
+    Schema {
+        /// The key kind.
+        kind: &'static str,
+        /// Which part.
+        index: usize,
+    },
+    /// The archived payload does not validate.
     #[error("payload does not validate: {0}")]
     Payload(String),
+    /// A page token that is not base64.
     #[error("not base64: {0}")]
     Base64(String),
+    /// An input over its size limit.
     #[error("too long: {len} bytes, limit {limit}")]
-    TooLong { len: usize, limit: usize },
+    TooLong {
+        /// Its length.
+        len: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The header and the payload disagree about the record.
     #[error("header says {header} but payload says {payload}")]
-    Mismatch { header: String, payload: String },
+    Mismatch {
+        /// What the header says.
+        header: String,
+        /// What the payload says.
+        payload: String,
+    },
 }
 
 impl CodecError {

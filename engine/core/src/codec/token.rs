@@ -18,7 +18,9 @@ const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL
 /// What a token carries.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TokenBody {
+    /// What list the token was issued for (a token of another list is refused).
     pub scope: Vec<u8>,
+    /// The key of the last item of the page: the next page starts strictly after it.
     pub last_key: Vec<u8>,
 }
 

@@ -53,6 +53,7 @@ pub fn at(n: i64) -> Timestamp {
     Timestamp(T0.0 + n)
 }
 
+/// A resource type with everything but its id fixed.
 pub fn rt(id: &str) -> ResourceType {
     ResourceType {
         id: id.into(),
@@ -64,6 +65,7 @@ pub fn rt(id: &str) -> ResourceType {
     }
 }
 
+/// A resource of type `t` with everything but its key fixed.
 pub fn res(t: &str, r: &str) -> Resource {
     Resource {
         id: ResourceId::new(t, r),
@@ -75,6 +77,7 @@ pub fn res(t: &str, r: &str) -> Resource {
     }
 }
 
+/// A resource under the parent `(pt, pr)`.
 pub fn child(t: &str, r: &str, pt: &str, pr: &str) -> Resource {
     Resource {
         parent: Some(ResourceId::new(pt, pr)),
@@ -82,6 +85,7 @@ pub fn child(t: &str, r: &str, pt: &str, pr: &str) -> Resource {
     }
 }
 
+/// An entitlement `id` on the resource `(t, r)`.
 pub fn ent(id: &str, t: &str, r: &str) -> Entitlement {
     Entitlement {
         id: id.into(),
@@ -116,6 +120,7 @@ pub fn g(id: &str) -> Grant {
     grant(id, "member", "group", "eng", "user", "alice")
 }
 
+/// An asset with `data` and a fixed content type.
 pub fn asset(id: &str, data: &[u8]) -> Asset {
     Asset {
         id: id.into(),
@@ -128,6 +133,7 @@ pub fn asset(id: &str, data: &[u8]) -> Asset {
 
 /// Sets `discovered_at` on any record type.
 pub trait Discovered: Sized {
+    /// The record with `discovered_at` set to `t`.
     fn discovered(self, t: Timestamp) -> Self;
 }
 

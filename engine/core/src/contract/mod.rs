@@ -93,9 +93,13 @@ pub type CheckResult = std::result::Result<(), Failure>;
 
 /// One row of the rule table: a check, the SPEC section and the rule it pins.
 pub struct Check {
+    /// The check's name (also its function's).
     pub name: &'static str,
+    /// The SPEC section it pins (`§4`, …).
     pub section: &'static str,
+    /// The rule, in a sentence.
     pub rule: &'static str,
+    /// Runs the check.
     pub run: fn(&mut Cx) -> CheckResult,
 }
 
@@ -110,12 +114,15 @@ pub struct Cx<'a> {
     /// Parent of the check's temp dirs (`None`: the system temp dir).
     tmp: Option<std::path::PathBuf>,
     dirs: Vec<tempfile::TempDir>,
+    /// The clock every engine of the check shares.
     pub clock: ManualClock,
+    /// The id source every engine of the check shares.
     pub ids: Arc<SeededIds>,
     engine: Option<Box<dyn StorageEngine>>,
 }
 
 impl<'a> Cx<'a> {
+    /// A context with a fresh store of `opener`'s engine.
     pub fn new(opener: &'a dyn Opener) -> std::result::Result<Self, Failure> {
         Self::new_in(opener, None)
     }

@@ -13,7 +13,7 @@ const FIRST_PRUNE: usize = 16;
 /// A map from store directory to its state `V`, pruned of removed directories.
 ///
 /// Pruning stats every entry, so it runs only when the map has doubled since the last one:
-/// amortised O(1) per open, and never more than twice the live stores (or [`FIRST_PRUNE`]).
+/// amortised O(1) per open, and never more than twice the live stores (or `FIRST_PRUNE`).
 #[derive(Debug)]
 pub struct StoreDirs<V> {
     inner: Mutex<Inner<V>>,

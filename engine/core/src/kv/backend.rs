@@ -17,6 +17,7 @@ pub enum Durability {
 }
 
 impl Durability {
+    /// In words, for reports.
     pub fn name(self) -> &'static str {
         match self {
             Durability::Flush => "flush (fsync on flush/close)",
@@ -42,6 +43,7 @@ pub struct WriteBatch {
 }
 
 impl WriteBatch {
+    /// An empty batch.
     pub fn new() -> Self {
         Self::default()
     }
@@ -94,6 +96,7 @@ impl WriteBatch {
     pub fn ranges(&self) -> &[(Vec<u8>, Vec<u8>)] {
         &self.ranges
     }
+    /// Whether the batch does nothing.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty() && self.ranges.is_empty()
     }
@@ -162,7 +165,9 @@ pub trait KvBackend: Send + Sync + 'static {
 /// An object-safe view of any [`KvBackend`] (whose snapshot type makes it not object-safe),
 /// for tools that handle backends of several types at once.
 pub trait DynBackend: Send + Sync {
+    /// Short name (`sled`, `mdbx`, …).
     fn name(&self) -> &'static str;
+    /// Applies a batch atomically.
     fn write(&self, batch: &WriteBatch) -> Result<()>;
     /// The value of `key`, copied.
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>>;
@@ -174,6 +179,7 @@ pub trait DynBackend: Send + Sync {
         reverse: bool,
         limit: usize,
     ) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
+    /// Makes every committed batch durable.
     fn flush(&self) -> Result<()>;
 }
 

@@ -18,6 +18,7 @@ pub struct BTreeBackend {
 }
 
 impl BTreeBackend {
+    /// An empty map.
     pub fn new() -> Self {
         Self::default()
     }

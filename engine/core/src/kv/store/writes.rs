@@ -198,7 +198,7 @@ impl KvSnapshot for Empty {
     }
 }
 
-/// The exact keys and values [`KvStore::put`] writes for `records` (mode `Replace`) into a
+/// The exact keys and values `KvStore`'s [`put`](crate::StorageEngine::put) writes for `records` (mode `Replace`) into a
 /// sync that holds none of them yet: primary keys with their envelopes and every index entry.
 /// The benchmarks write these straight into a backend as the floor that shows the layer's own
 /// overhead; it also shows the layout without opening a store.
