@@ -446,3 +446,18 @@ fn verify_and_migrate_open_existing_stores_read_only_and_refuse_others() {
         );
     }
 }
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    // `syncproof bugs | head -0`: the reader is gone before the first line is written.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_syncproof"))
+        .arg("bugs")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+}

@@ -348,6 +348,12 @@ fn usage(msg: impl std::fmt::Display) -> ExitCode {
 }
 
 fn main() -> ExitCode {
+    // Output piped into `head` and closed early ends the process quietly, as for any Unix
+    // tool, instead of panicking on a broken pipe.
+    // SAFETY: restores the default disposition of SIGPIPE before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     // Slow-operation warnings (and anything else at WARN) go to stderr.
     tracing_subscriber::fmt()
