@@ -47,6 +47,9 @@ fn a_hang_is_a_finding_with_a_shrunk_repro() {
     let repros = dir.path().join("repros");
     let repros_arg = repros.display().to_string();
     let tmp = dir.path().display().to_string();
+    let junit = dir.path().join("out.xml");
+    let json = dir.path().join("out.json");
+    let (junit_arg, json_arg) = (junit.display().to_string(), json.display().to_string());
     let (code, out) = syncproof_within(
         LIMIT,
         &[
@@ -65,9 +68,24 @@ fn a_hang_is_a_finding_with_a_shrunk_repro() {
             &repros_arg,
             "--tmp",
             &tmp,
+            "--junit",
+            &junit_arg,
+            "--json",
+            &json_arg,
         ],
     );
     assert_eq!(code, 1, "{out}");
+    // The reports asked for are written although the run ended before its report was built.
+    let xml = std::fs::read_to_string(&junit).expect("JUnit written on a stall");
+    assert!(
+        xml.contains("<failure message=\"STALL: did not finish within the op budget")
+            && xml.contains("name=\"redb case "),
+        "{xml}"
+    );
+    let parsed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("JSON written on a stall"))
+            .unwrap();
+    assert_eq!(parsed["engine"], "redb", "{parsed}");
     assert!(
         out.contains("FAILED: STALL")
             && out.contains("engine redb, case ")
@@ -138,6 +156,8 @@ fn a_runaway_is_stopped_at_the_memory_ceiling() {
 fn a_hanging_contract_check_is_named() {
     let dir = shm();
     let tmp = dir.path().display().to_string();
+    let junit = dir.path().join("out.xml");
+    let junit_arg = junit.display().to_string();
     let repros = dir.path().join("repros").display().to_string();
     let (code, out) = syncproof_within(
         LIMIT,
@@ -154,9 +174,13 @@ fn a_hanging_contract_check_is_named() {
             &repros,
             "--tmp",
             &tmp,
+            "--junit",
+            &junit_arg,
         ],
     );
     assert_eq!(code, 1, "{out}");
+    let xml = std::fs::read_to_string(&junit).expect("JUnit written on a contract stall");
+    assert!(xml.contains("name=\"contract check ids_"), "{xml}");
     assert!(
         out.contains("syncproof check (contract): FAILED: STALL")
             && out.contains("contract check ids_")

@@ -164,7 +164,7 @@ impl Harness {
                     .get(job)
                     .map(|(label, _, check)| format!("{} on {label}", check.name));
             }
-            report.emit(None);
+            report.emit(o.on_stall);
         };
         watch(&beats, o.limits(), &on_stall, || {
             std::thread::scope(|s| {

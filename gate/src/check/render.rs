@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use super::report::Report;
+use super::stall::StallReport;
 use crate::run::text::ReproText;
 
 fn esc(s: &str) -> String {
@@ -217,6 +218,25 @@ impl<R: ReproText> Report<R> {
             cases.len(),
             self.elapsed_secs,
             cases.iter().map(|(c, _)| c.as_str()).collect::<Vec<_>>().join("\n")
+        )
+    }
+}
+
+impl StallReport {
+    /// The stall as JUnit XML: one failing test case, so that a CI job that reads JUnit shows
+    /// the finding even though the run ended before its report was built.
+    pub fn junit(&self) -> String {
+        let name = match (&self.engine, self.case, self.op_index, &self.check) {
+            (Some(e), Some(c), Some(o), _) => format!("{e} case {c} op {o}"),
+            (_, _, _, Some(check)) => format!("contract check {check}"),
+            _ => "the process".into(),
+        };
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"{what}\" tests=\"1\" failures=\"1\">\n  <testsuite name=\"{what}\" tests=\"1\" failures=\"1\">\n    <testcase classname=\"syncproof.stall\" name=\"{name}\"><failure message=\"STALL: {kind}\">{text}</failure></testcase>\n  </testsuite>\n</testsuites>\n",
+            what = esc(&self.what),
+            name = esc(&name),
+            kind = esc(&self.kind.describe()),
+            text = esc(&self.text()),
         )
     }
 }

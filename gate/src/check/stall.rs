@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::run::watchdog::StallKind;
 
 /// What is known of a stall when it is reported.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct StallReport {
     /// The run that stalled (`syncproof check`, …).
     pub what: String,

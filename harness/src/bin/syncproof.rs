@@ -281,10 +281,44 @@ fn limits(
     )
 }
 
-/// `check`'s stall hook: replaces this process (and so its stalled thread) with `syncproof
-/// shrink REPRO`, which shrinks the stalled case in child processes and exits 1.
+/// Where `check` was asked to write its JUnit and JSON reports: the stall hook writes them
+/// too, since a stalled run ends before its report is built. Set once, before the run.
+static REPORT_PATHS: std::sync::OnceLock<(Option<PathBuf>, Option<PathBuf>)> =
+    std::sync::OnceLock::new();
+
+/// Writes a stall's JUnit and JSON where `check` was asked to write its reports; says on
+/// stderr what could not be written.
+fn write_stall_reports(report: &syncproof_gate::check::stall::StallReport) {
+    let Some((junit, json)) = REPORT_PATHS.get() else {
+        return;
+    };
+    if let Some(path) = junit {
+        if let Err(e) = std::fs::write(path, report.junit()) {
+            eprintln!(
+                "syncproof: cannot write the JUnit report {}: {e}",
+                path.display()
+            );
+        }
+    }
+    if let Some(path) = json {
+        let written = serde_json::to_string_pretty(report)
+            .map_err(|e| e.to_string())
+            .and_then(|t| std::fs::write(path, t).map_err(|e| e.to_string()));
+        if let Err(e) = written {
+            eprintln!(
+                "syncproof: cannot write the JSON report {}: {e}",
+                path.display()
+            );
+        }
+    }
+}
+
+/// `check`'s stall hook: writes the JUnit and JSON reports asked for, then replaces this
+/// process (and so its stalled thread) with `syncproof shrink REPRO`, which shrinks the
+/// stalled case in child processes and exits 1.
 fn exec_shrink(report: &syncproof_gate::check::stall::StallReport) {
     use std::os::unix::process::CommandExt;
+    write_stall_reports(report);
     let Some(Ok(path)) = &report.repro else {
         return;
     };
@@ -647,6 +681,7 @@ fn main() -> ExitCode {
             memory_limit,
         } => {
             let (op_budget, memory_ceiling) = limits(op_budget, memory_limit);
+            let _ = REPORT_PATHS.set((junit.clone(), json.clone()));
             let selected = match engines::select(Some(&engines)) {
                 Ok(s) => s,
                 Err(e) => return usage(e),
