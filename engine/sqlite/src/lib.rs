@@ -125,15 +125,7 @@ impl SqliteEngine {
         ))
         .map_err(err)?;
         conn.execute_batch(schema::SCHEMA).map_err(err)?;
-        conn.set_prepared_statement_cache_capacity(64);
-        Ok(SqliteEngine {
-            inner: Mutex::new(Inner {
-                conn,
-                current: None,
-                viewed: None,
-            }),
-            config,
-        })
+        Ok(Self::over(conn, config))
     }
 
     /// Opens the existing database at `path` with `SQLITE_OPEN_READ_ONLY`: no schema is
@@ -151,15 +143,20 @@ impl SqliteEngine {
             | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX
             | rusqlite::OpenFlags::SQLITE_OPEN_URI;
         let conn = Connection::open_with_flags(path, flags).map_err(err)?;
+        Ok(Self::over(conn, config))
+    }
+
+    /// The engine over an open connection: no current or viewed sync yet.
+    fn over(conn: Connection, config: EngineConfig) -> Self {
         conn.set_prepared_statement_cache_capacity(64);
-        Ok(SqliteEngine {
+        SqliteEngine {
             inner: Mutex::new(Inner {
                 conn,
                 current: None,
                 viewed: None,
             }),
             config,
-        })
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {

@@ -333,19 +333,6 @@ pub fn run_case_watched(
     run(seed, ops, oracle, engines, tmp, Some(beat), trace)
 }
 
-/// [`run_case`], also returning every op's outcomes (for `syncproof replay`).
-pub fn run_case_traced(
-    seed: u64,
-    ops: &[Op],
-    oracle: &dyn Opener,
-    engines: &[(String, &dyn Opener)],
-    tmp: Option<&Path>,
-) -> std::result::Result<(CaseRun<Finding>, Trace), String> {
-    let mut trace = Vec::new();
-    let run = run(seed, ops, oracle, engines, tmp, None, Some(&mut trace))?;
-    Ok((run, trace))
-}
-
 fn run(
     seed: u64,
     ops: &[Op],
