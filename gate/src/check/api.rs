@@ -18,7 +18,7 @@ use syncproof_engine::contract::{run_check_in, Check, Opener, CHECKS};
 use super::driver::{drive, Level};
 use super::options::Options;
 use super::report::{ContractFailure, FailureReport, Report};
-use super::stall::StallReport;
+use super::stall::{StallAt, StallReport};
 use crate::model::generate;
 use crate::model::ops::{Op, OP_KINDS};
 use crate::run::case::CaseRun;
@@ -157,14 +157,17 @@ impl Harness {
         let failures = Mutex::new(Vec::new());
         let beats: Vec<Beat> = (0..o.threads()).map(|_| Beat::default()).collect();
         let on_stall = |stall: Stall| {
-            let mut report =
-                StallReport::new("syncproof check (contract)", stall.kind, stall.elapsed);
-            if let Some(Task::Check { job }) = stall.task {
-                report.check = jobs
-                    .get(job)
-                    .map(|(label, _, check)| format!("{} on {label}", check.name));
-            }
-            report.emit(o.on_stall);
+            let at = match stall.task {
+                Some(Task::Check { job }) => {
+                    jobs.get(job).map(|(label, _, check)| StallAt::Check {
+                        check: format!("{} on {label}", check.name),
+                    })
+                }
+                _ => None,
+            };
+            let at = at.unwrap_or(StallAt::Nowhere {});
+            StallReport::new("syncproof check (contract)", stall.kind, stall.elapsed, at)
+                .emit(o.on_stall.as_ref());
         };
         watch(&beats, o.limits(), &on_stall, || {
             std::thread::scope(|s| {

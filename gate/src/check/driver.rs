@@ -14,8 +14,9 @@ use std::time::Instant;
 
 use super::options::Options;
 use super::progress::Bar;
-use super::stall::StallReport;
+use super::stall::{StallAt, StallReport};
 use crate::run::case::{CaseRun, Totals};
+use crate::run::text::abbreviate;
 use crate::run::watchdog::{watch, Beat, Stall, StallFinding, Task};
 
 /// A level of checking: how a case is generated and run.
@@ -148,30 +149,34 @@ pub fn drive<L: Level>(level: &L, o: &Options, what: &'static str) -> Driven<L> 
 /// Reports a stall of a driven run: the engine, the case and the op, with the repro of the
 /// case cut after that op; then [`Options::on_stall`]. The watchdog exits 1 after it.
 fn report_stall<L: Level>(level: &L, o: &Options, what: &str, stall: Stall) {
-    let labels = level.engine_labels();
-    let mut report = StallReport::new(what, stall.kind.clone(), stall.elapsed);
-    if let Some(Task::Op { case, subject, op }) = stall.task {
-        let engine = match subject {
-            Some(i) => labels
-                .get(i)
-                .cloned()
-                .unwrap_or_else(|| format!("engine {i}")),
-            None => level.reference_label(),
-        };
-        let mut ops = level.generate(o.seed, case, o.max_ops);
-        ops.truncate(op + 1);
-        let finding = StallFinding {
-            kind: stall.kind,
-            engine: engine.clone(),
-            op_index: op,
-        };
-        report.op = ops
+    let Some(Task::Op { case, subject, op }) = stall.task else {
+        let at = StallAt::Nowhere {};
+        return StallReport::new(what, stall.kind, stall.elapsed, at).emit(o.on_stall.as_ref());
+    };
+    let engine = match subject {
+        Some(i) => level
+            .engine_labels()
+            .get(i)
+            .cloned()
+            .unwrap_or_else(|| format!("engine {i}")),
+        None => level.reference_label(),
+    };
+    let mut ops = level.generate(o.seed, case, o.max_ops);
+    ops.truncate(op + 1);
+    let at = StallAt::Op {
+        engine: engine.clone(),
+        case,
+        op_index: op,
+        op: ops
             .last()
-            .map(|x| crate::run::text::abbreviate(&format!("{x:?}")));
-        report.repro = Some(level.save_stall(o.seed, case, ops, finding, &o.repro_dir));
-        report.engine = Some(engine);
-        report.case = Some(case);
-        report.op_index = Some(op);
-    }
-    report.emit(o.on_stall);
+            .map_or_else(String::new, |x| abbreviate(&format!("{x:?}"))),
+    };
+    let mut report = StallReport::new(what, stall.kind.clone(), stall.elapsed, at);
+    let finding = StallFinding {
+        kind: stall.kind,
+        engine,
+        op_index: op,
+    };
+    report.repro = Some(level.save_stall(o.seed, case, ops, finding, &o.repro_dir));
+    report.emit(o.on_stall.as_ref());
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::stall::StallReport;
+use super::stall::StallHook;
 use crate::run::watchdog::Limits;
 
 /// Which part of the case space this run covers: cases `i` with `i % count == index`.
@@ -105,7 +105,7 @@ pub struct Options {
     pub memory_ceiling: Option<u64>,
     /// Called with the report of a stall, after it is printed and before the process exits 1
     /// (the CLI shrinks the repro there, in child processes).
-    pub on_stall: Option<fn(&StallReport)>,
+    pub on_stall: Option<StallHook>,
 }
 
 /// Default number of sequences.

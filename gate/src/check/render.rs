@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::report::Report;
-use super::stall::StallReport;
+use super::stall::{StallAt, StallReport};
 use crate::run::text::ReproText;
 
 fn esc(s: &str) -> String {
@@ -226,10 +226,15 @@ impl StallReport {
     /// The stall as JUnit XML: one failing test case, so that a CI job that reads JUnit shows
     /// the finding even though the run ended before its report was built.
     pub fn junit(&self) -> String {
-        let name = match (&self.engine, self.case, self.op_index, &self.check) {
-            (Some(e), Some(c), Some(o), _) => format!("{e} case {c} op {o}"),
-            (_, _, _, Some(check)) => format!("contract check {check}"),
-            _ => "the process".into(),
+        let name = match &self.at {
+            StallAt::Op {
+                engine,
+                case,
+                op_index,
+                ..
+            } => format!("{engine} case {case} op {op_index}"),
+            StallAt::Check { check } => format!("contract check {check}"),
+            StallAt::Nowhere {} => "the process".into(),
         };
         format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"{what}\" tests=\"1\" failures=\"1\">\n  <testsuite name=\"{what}\" tests=\"1\" failures=\"1\">\n    <testcase classname=\"syncproof.stall\" name=\"{name}\"><failure message=\"STALL: {kind}\">{text}</failure></testcase>\n  </testsuite>\n</testsuites>\n",

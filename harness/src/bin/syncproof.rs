@@ -9,6 +9,7 @@ use syncproof_engine::contract::Opener;
 use syncproof_engine::StorageEngine;
 use syncproof_gate::check::options::{DEFAULT_CASES, DEFAULT_MAX_OPS};
 use syncproof_gate::check::report::Report;
+use syncproof_gate::check::stall::{StallHook, StallReport};
 use syncproof_gate::faults::kv::{KvBug, KV_BUGS};
 use syncproof_gate::faults::{Bug, FaultyOpener};
 use syncproof_gate::run::kv::KvRepro;
@@ -281,56 +282,26 @@ fn limits(
     )
 }
 
-/// Where `check` was asked to write its JUnit and JSON reports: the stall hook writes them
-/// too, since a stalled run ends before its report is built. Set once, before the run.
-static REPORT_PATHS: std::sync::OnceLock<(Option<PathBuf>, Option<PathBuf>)> =
-    std::sync::OnceLock::new();
-
-/// Writes a stall's JUnit and JSON where `check` was asked to write its reports; says on
-/// stderr what could not be written.
-fn write_stall_reports(report: &syncproof_gate::check::stall::StallReport) {
-    let Some((junit, json)) = REPORT_PATHS.get() else {
-        return;
-    };
-    if let Some(path) = junit {
-        if let Err(e) = std::fs::write(path, report.junit()) {
-            eprintln!(
-                "syncproof: cannot write the JUnit report {}: {e}",
-                path.display()
-            );
-        }
-    }
-    if let Some(path) = json {
-        let written = serde_json::to_string_pretty(report)
-            .map_err(|e| e.to_string())
-            .and_then(|t| std::fs::write(path, t).map_err(|e| e.to_string()));
-        if let Err(e) = written {
-            eprintln!(
-                "syncproof: cannot write the JSON report {}: {e}",
-                path.display()
-            );
-        }
-    }
-}
-
-/// `check`'s stall hook: writes the JUnit and JSON reports asked for, then replaces this
-/// process (and so its stalled thread) with `syncproof shrink REPRO`, which shrinks the
-/// stalled case in child processes and exits 1.
-fn exec_shrink(report: &syncproof_gate::check::stall::StallReport) {
-    use std::os::unix::process::CommandExt;
-    write_stall_reports(report);
-    let Some(Ok(path)) = &report.repro else {
-        return;
-    };
-    let Ok(exe) = syncproof_harness::stall_shrink::this_exe() else {
-        return;
-    };
-    println!("shrinking the stalled case, each try in a child process (syncproof shrink)…");
-    let err = std::process::Command::new(exe)
-        .arg("shrink")
-        .arg(path)
-        .exec();
-    eprintln!("syncproof: cannot run syncproof shrink: {err}");
+/// `check`'s stall hook: writes the JUnit and JSON reports asked for (the run ends before
+/// its report is built), then replaces this process, and so its stalled thread, with
+/// `syncproof shrink REPRO`, which shrinks the stalled case in child processes and exits 1.
+fn exec_shrink(junit: Option<PathBuf>, json: Option<PathBuf>) -> StallHook {
+    StallHook(std::sync::Arc::new(move |report: &StallReport| {
+        use std::os::unix::process::CommandExt;
+        write_reports(junit.as_deref(), &report.junit(), json.as_deref(), report);
+        let Some(Ok(path)) = &report.repro else {
+            return;
+        };
+        let Ok(exe) = syncproof_harness::stall_shrink::this_exe() else {
+            return;
+        };
+        println!("shrinking the stalled case, each try in a child process (syncproof shrink)…");
+        let err = std::process::Command::new(exe)
+            .arg("shrink")
+            .arg(path)
+            .exec();
+        eprintln!("syncproof: cannot run syncproof shrink: {err}");
+    }))
 }
 
 /// Parses `ENGINE:PATH` into the engine and its store directory.
@@ -681,7 +652,6 @@ fn main() -> ExitCode {
             memory_limit,
         } => {
             let (op_budget, memory_ceiling) = limits(op_budget, memory_limit);
-            let _ = REPORT_PATHS.set((junit.clone(), json.clone()));
             let selected = match engines::select(Some(&engines)) {
                 Ok(s) => s,
                 Err(e) => return usage(e),
@@ -733,7 +703,7 @@ fn main() -> ExitCode {
                 },
                 op_budget,
                 memory_ceiling,
-                on_stall: Some(exec_shrink),
+                on_stall: Some(exec_shrink(junit.clone(), json.clone())),
             };
             let count = options
                 .cases_in_shard()
@@ -883,29 +853,7 @@ fn finish<R: ReproText + serde::Serialize>(
     json: Option<&std::path::Path>,
 ) -> ExitCode {
     print!("{}", report.summary());
-    let mut unwritten = false;
-    if let Some(path) = junit {
-        if let Err(e) = std::fs::write(path, report.junit()) {
-            eprintln!(
-                "syncproof: cannot write the JUnit report {}: {e}",
-                path.display()
-            );
-            unwritten = true;
-        }
-    }
-    if let Some(path) = json {
-        let written = serde_json::to_string_pretty(report)
-            .map_err(|e| e.to_string())
-            .and_then(|text| std::fs::write(path, text).map_err(|e| e.to_string()));
-        if let Err(e) = written {
-            eprintln!(
-                "syncproof: cannot write the JSON report {}: {e}",
-                path.display()
-            );
-            unwritten = true;
-        }
-    }
-    if unwritten {
+    if !write_reports(junit, &report.junit(), json, report) {
         ExitCode::from(2)
     } else if report.passed() {
         ExitCode::SUCCESS
@@ -914,8 +862,39 @@ fn finish<R: ReproText + serde::Serialize>(
     }
 }
 
-/// `syncproof replay FILE`: an API-level or a KV-level repro, on the engines it names (or
-/// `--engines`), every step printed with each engine's outcome where they differ.
+/// Writes `xml` to `junit` and `report` as JSON to `json`, where given; says on stderr what
+/// could not be written. Whether everything asked for was written.
+fn write_reports(
+    junit: Option<&std::path::Path>,
+    xml: &str,
+    json: Option<&std::path::Path>,
+    report: &impl serde::Serialize,
+) -> bool {
+    let mut written = true;
+    if let Some(path) = junit {
+        if let Err(e) = std::fs::write(path, xml) {
+            eprintln!(
+                "syncproof: cannot write the JUnit report {}: {e}",
+                path.display()
+            );
+            written = false;
+        }
+    }
+    if let Some(path) = json {
+        let done = serde_json::to_string_pretty(report)
+            .map_err(|e| e.to_string())
+            .and_then(|text| std::fs::write(path, text).map_err(|e| e.to_string()));
+        if let Err(e) = done {
+            eprintln!(
+                "syncproof: cannot write the JSON report {}: {e}",
+                path.display()
+            );
+            written = false;
+        }
+    }
+    written
+}
+
 /// Runs a replay of one case under the watchdog: a stall is reported with the label
 /// `label(subject)` of the engine and the op, in the line `syncproof shrink` looks for, and
 /// the process exits 1.
@@ -923,26 +902,30 @@ fn watched<T: Send>(
     limits: syncproof_gate::run::watchdog::Limits,
     case: u64,
     label: &(dyn Fn(Option<usize>) -> String + Sync),
-    op_text: &(dyn Fn(usize) -> Option<String> + Sync),
+    op_text: &(dyn Fn(usize) -> String + Sync),
     body: impl FnOnce(&syncproof_gate::run::watchdog::Beat) -> T + Send,
 ) -> T {
-    use syncproof_gate::check::stall::StallReport;
+    use syncproof_gate::check::stall::StallAt;
     use syncproof_gate::run::watchdog::{watch, Beat, Stall, Task};
     let beats = [Beat::default()];
     beats[0].case(case);
     let on_stall = |stall: Stall| {
-        let mut r = StallReport::new("syncproof replay", stall.kind, stall.elapsed);
-        if let Some(Task::Op { subject, op, .. }) = stall.task {
-            r.engine = Some(label(subject));
-            r.case = Some(case);
-            r.op_index = Some(op);
-            r.op = op_text(op);
-        }
-        r.emit(None);
+        let at = match stall.task {
+            Some(Task::Op { subject, op, .. }) => StallAt::Op {
+                engine: label(subject),
+                case,
+                op_index: op,
+                op: op_text(op),
+            },
+            _ => StallAt::Nowhere {},
+        };
+        StallReport::new("syncproof replay", stall.kind, stall.elapsed, at).emit(None);
     };
     watch(&beats, limits, &on_stall, || body(&beats[0]))
 }
 
+/// `syncproof replay FILE`: an API-level or a KV-level repro, on the engines it names (or
+/// `--engines`), every step printed with each engine's outcome where they differ.
 fn replay(
     file: &std::path::Path,
     names: Option<String>,
@@ -983,7 +966,12 @@ fn replay(
         Some(i) => subjects.get(i).map_or("?".into(), |(l, _)| l.clone()),
         None => format!("{} (oracle)", oracle.name()),
     };
-    let op_text = |i: usize| repro.ops.get(i).map(|o| abbreviate(&format!("{o:?}")));
+    let op_text = |i: usize| {
+        repro
+            .ops
+            .get(i)
+            .map_or_else(String::new, |o| abbreviate(&format!("{o:?}")))
+    };
     let ran = watched(limits, repro.case, &label, &op_text, |beat| {
         run_case_watched(
             repro.seed,
@@ -1067,7 +1055,12 @@ fn replay_kv(
         Some(i) => targets.get(i).map_or("?".into(), |t| t.label.clone()),
         None => "btree".into(),
     };
-    let op_text = |i: usize| repro.ops.get(i).map(|o| abbreviate(&format!("{o:?}")));
+    let op_text = |i: usize| {
+        repro
+            .ops
+            .get(i)
+            .map_or_else(String::new, |o| abbreviate(&format!("{o:?}")))
+    };
     let ran = watched(limits, repro.case, &label, &op_text, |beat| {
         syncproof_gate::run::kv::run_watched(&repro.ops, &targets, None, Some(beat))
     });
