@@ -24,58 +24,42 @@ const CHILD_SLACK: Duration = Duration::from_secs(10);
 trait StalledRepro: Clone {
     type Op: Clone;
     fn ops(&self) -> &[Self::Op];
-    fn with_ops(&self, ops: Vec<Self::Op>) -> Self;
+    /// The repro with these ops and this stall.
+    fn with(&self, ops: Vec<Self::Op>, stall: StallFinding) -> Self;
     fn stall(&self) -> Option<&StallFinding>;
-    fn stall_mut(&mut self) -> Option<&mut StallFinding>;
     fn text(&self) -> String;
     const SHRINK: ShrinkFn<Self::Op>;
 }
 
-impl StalledRepro for Repro {
-    type Op = syncproof_gate::model::ops::Op;
-    fn ops(&self) -> &[Self::Op] {
-        &self.ops
-    }
-    fn with_ops(&self, ops: Vec<Self::Op>) -> Self {
-        Repro {
-            ops,
-            ..self.clone()
+/// [`StalledRepro`] for a repro type: its `ops` and `stall` fields, its RON text, and the
+/// shrinker of its level.
+macro_rules! stalled_repro {
+    ($repro:ident, $op:ty, $shrink:expr) => {
+        impl StalledRepro for $repro {
+            type Op = $op;
+            fn ops(&self) -> &[Self::Op] {
+                &self.ops
+            }
+            fn with(&self, ops: Vec<Self::Op>, stall: StallFinding) -> Self {
+                $repro {
+                    ops,
+                    stall: Some(stall),
+                    ..self.clone()
+                }
+            }
+            fn stall(&self) -> Option<&StallFinding> {
+                self.stall.as_ref()
+            }
+            fn text(&self) -> String {
+                self.to_ron()
+            }
+            const SHRINK: ShrinkFn<Self::Op> = $shrink;
         }
-    }
-    fn stall(&self) -> Option<&StallFinding> {
-        self.stall.as_ref()
-    }
-    fn stall_mut(&mut self) -> Option<&mut StallFinding> {
-        self.stall.as_mut()
-    }
-    fn text(&self) -> String {
-        self.to_ron()
-    }
-    const SHRINK: ShrinkFn<Self::Op> = shrink;
+    };
 }
 
-impl StalledRepro for KvRepro {
-    type Op = syncproof_gate::model::kv::KvOp;
-    fn ops(&self) -> &[Self::Op] {
-        &self.ops
-    }
-    fn with_ops(&self, ops: Vec<Self::Op>) -> Self {
-        KvRepro {
-            ops,
-            ..self.clone()
-        }
-    }
-    fn stall(&self) -> Option<&StallFinding> {
-        self.stall.as_ref()
-    }
-    fn stall_mut(&mut self) -> Option<&mut StallFinding> {
-        self.stall.as_mut()
-    }
-    fn text(&self) -> String {
-        self.to_ron()
-    }
-    const SHRINK: ShrinkFn<Self::Op> = shrink_seq;
-}
+stalled_repro!(Repro, syncproof_gate::model::ops::Op, shrink);
+stalled_repro!(KvRepro, syncproof_gate::model::kv::KvOp, shrink_seq);
 
 /// What a shrink of a stall did.
 #[derive(Debug)]
@@ -163,6 +147,14 @@ fn shrink_file<R: StalledRepro>(
     let (budget, ceiling) = child_limits(&stall);
     let scratch = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
     let candidate_path = scratch.path().join("candidate.ron");
+    // One try: the candidate written to the scratch file and replayed in a child.
+    let try_ops = |ops: &[R::Op]| -> Result<Option<usize>, String> {
+        let candidate = repro.with(ops.to_vec(), stall.clone());
+        std::fs::write(&candidate_path, candidate.text())
+            .map_err(|e| format!("{}: {e}", candidate_path.display()))?;
+        let last = ops.len().saturating_sub(1);
+        try_in_child(exe, &candidate_path, budget, ceiling, &stall.engine, last)
+    };
     let deadline = Instant::now() + time;
     let mut tries = 0;
     let mut first_error = None;
@@ -170,21 +162,8 @@ fn shrink_file<R: StalledRepro>(
         if ops.is_empty() || Instant::now() >= deadline || first_error.is_some() {
             return None;
         }
-        let candidate = repro.with_ops(ops.to_vec());
-        if let Err(e) = std::fs::write(&candidate_path, candidate.text()) {
-            first_error = Some(format!("{}: {e}", candidate_path.display()));
-            return None;
-        }
         tries += 1;
-        let r = try_in_child(
-            exe,
-            &candidate_path,
-            budget,
-            ceiling,
-            &stall.engine,
-            ops.len() - 1,
-        );
-        let at = r.unwrap_or_else(|e| {
+        let at = try_ops(ops).unwrap_or_else(|e| {
             first_error = Some(e);
             None
         });
@@ -194,34 +173,24 @@ fn shrink_file<R: StalledRepro>(
     let from_ops = repro.ops().len();
     let shrunk_ops = R::SHRINK(repro.ops().to_vec(), &mut stalls);
     // Confirm outside the deadline: the kept case must stall again.
-    let confirmed = {
-        let candidate = repro.with_ops(shrunk_ops.clone());
-        std::fs::write(&candidate_path, candidate.text())
-            .map_err(|e| format!("{}: {e}", candidate_path.display()))?;
-        try_in_child(
-            exe,
-            &candidate_path,
-            budget,
-            ceiling,
-            &stall.engine,
-            shrunk_ops.len().saturating_sub(1),
-        )?
-    };
+    let confirmed = try_ops(&shrunk_ops)?;
     if let Some(e) = first_error {
         return Err(e);
     }
+    let tries = tries + 1;
     match confirmed {
         Some(at) if shrunk_ops.len() < from_ops => {
-            let mut kept = repro.with_ops(shrunk_ops);
-            if let Some(s) = kept.stall_mut() {
-                s.op_index = at;
-            }
-            let stall = kept.stall().cloned().unwrap_or(stall);
+            let stall = StallFinding {
+                op_index: at,
+                ..stall
+            };
+            let to_ops = shrunk_ops.len();
+            let kept = repro.with(shrunk_ops, stall.clone());
             std::fs::write(path, kept.text()).map_err(|e| format!("{}: {e}", path.display()))?;
             Ok(Shrunk {
                 from_ops,
-                to_ops: kept.ops().len(),
-                tries: tries + 1,
+                to_ops,
+                tries,
                 reproduced: true,
                 stall,
             })
@@ -229,7 +198,7 @@ fn shrink_file<R: StalledRepro>(
         c => Ok(Shrunk {
             from_ops,
             to_ops: from_ops,
-            tries: tries + 1,
+            tries,
             reproduced: c.is_some(),
             stall,
         }),
