@@ -32,6 +32,32 @@ fn every_bug_is_caught_by_its_checks() {
     );
 }
 
+/// The stall classes never return, so their checks cannot be run to a failure: each check
+/// a hanging class claims must still be running after a while (on a thread left behind; it
+/// only sleeps). `RunawayOnNulInId` has the same trigger and the same checks, but a thread
+/// left to allocate without bound cannot be left behind: `harness/tests/stall.rs` shows the
+/// memory ceiling stops it in a process of its own.
+#[test]
+fn the_hang_class_hangs_the_checks_it_claims() {
+    let bug = Bug::HangOnNulInId;
+    assert_eq!(bug.caught_by(), Bug::RunawayOnNulInId.caught_by());
+    for &check in bug.caught_by() {
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let opener = FaultyOpener::new(Box::new(MemoryOpener::default()), bug);
+            let _ = done.send(run_named(&opener, check).is_ok());
+        });
+        let got = finished.recv_timeout(std::time::Duration::from_secs(3));
+        assert!(
+            got.is_err(),
+            "{check} finished on {bug:?} ({got:?}): it does not stall"
+        );
+        // The same check on the correct engine finishes, and passes.
+        let clean = FaultyOpener::transparent(Box::new(MemoryOpener::default()));
+        assert_eq!(run_named(&clean, check), Ok(()), "{check}");
+    }
+}
+
 #[test]
 fn every_check_catches_some_bug() {
     let covered: BTreeSet<&str> = Bug::ALL

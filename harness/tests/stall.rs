@@ -179,6 +179,18 @@ fn a_hanging_contract_check_is_named() {
         ],
     );
     assert_eq!(code, 1, "{out}");
+    // The check named is one the class claims in its table row.
+    let named = out
+        .split("contract check ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap_or_default();
+    assert!(
+        syncproof_gate::faults::Bug::HangOnNulInId
+            .caught_by()
+            .contains(&named),
+        "{named:?} is not in the class's caught_by: {out}"
+    );
     let xml = std::fs::read_to_string(&junit).expect("JUnit written on a contract stall");
     assert!(xml.contains("name=\"contract check ids_"), "{xml}");
     assert!(

@@ -226,3 +226,25 @@ pub(super) fn batch_of(kind: RecordKind, records: impl IntoIterator<Item = Recor
     }
     batch
 }
+
+/// The page `page` asks for of `all`, paged here with offset tokens (`faulty:N`): how the
+/// classes that reorder or refilter a whole list serve it.
+pub(super) fn page_by_offset<T: Clone>(all: &[T], page: &PageRequest) -> Result<Page<T>> {
+    let offset = match &page.token {
+        None => 0,
+        Some(t) => t
+            .as_str()
+            .strip_prefix("faulty:")
+            .and_then(|n| n.parse::<usize>().ok())
+            .ok_or_else(|| Error::invalid_page_token("faulty: not an offset token"))?,
+    };
+    let items: Vec<T> = all
+        .iter()
+        .skip(offset)
+        .take(page.effective_size())
+        .cloned()
+        .collect();
+    let end = offset + items.len();
+    let next_token = (end < all.len()).then(|| PageToken(format!("faulty:{end}")));
+    Ok(Page { items, next_token })
+}

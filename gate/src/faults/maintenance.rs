@@ -91,10 +91,22 @@ trait BrokenDiff {
     fn hidden<'w>(&self, w: &'w Faulty, sync: Option<&SyncId>) -> Option<Hidden<'w>>;
 }
 
-/// The read hooks of a [`BrokenDiff`] class: every read of a diff sync goes through
-/// `hidden`.
-macro_rules! diff_reads {
+/// The hooks of a [`BrokenDiff`] class: the diff notes the syncs it made (upserts → base,
+/// and the deletions sync), and every read of a diff sync goes through `hidden`.
+macro_rules! diff_hooks {
     () => {
+        fn generate_sync_diff(
+            &self,
+            w: &Faulty,
+            base: &SyncId,
+            applied: &SyncId,
+        ) -> Result<(SyncId, SyncId)> {
+            let (up, del) = w.inner.generate_sync_diff(base, applied)?;
+            let mut local = lock(&w.local);
+            local.diffs.insert(up.clone(), base.clone());
+            local.deletion_syncs.insert(del.clone());
+            Ok((up, del))
+        }
         fn get(
             &self,
             w: &Faulty,
@@ -173,17 +185,7 @@ impl BrokenDiff for DiffAdditionsOnly {
 }
 
 impl Fault for DiffAdditionsOnly {
-    fn generate_sync_diff(
-        &self,
-        w: &Faulty,
-        base: &SyncId,
-        applied: &SyncId,
-    ) -> Result<(SyncId, SyncId)> {
-        let (up, del) = w.inner.generate_sync_diff(base, applied)?;
-        lock(&w.local).diffs.insert(up.clone(), base.clone());
-        Ok((up, del))
-    }
-    diff_reads!();
+    diff_hooks!();
 }
 
 pub struct DiffMissesDeletions;
@@ -199,15 +201,5 @@ impl BrokenDiff for DiffMissesDeletions {
 }
 
 impl Fault for DiffMissesDeletions {
-    fn generate_sync_diff(
-        &self,
-        w: &Faulty,
-        base: &SyncId,
-        applied: &SyncId,
-    ) -> Result<(SyncId, SyncId)> {
-        let (up, del) = w.inner.generate_sync_diff(base, applied)?;
-        lock(&w.local).deletion_syncs.insert(del.clone());
-        Ok((up, del))
-    }
-    diff_reads!();
+    diff_hooks!();
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use syncproof_engine::engine::all_sync_runs;
 use syncproof_engine::*;
 
-use super::edit::swallow;
+use super::edit::{page_by_offset, swallow};
 use super::hooks::Fault;
 use super::wrapper::{lock, Faulty};
 
@@ -202,23 +202,6 @@ impl Fault for SyncRunsById {
     fn list_sync_runs(&self, w: &Faulty, page: &PageRequest) -> Result<Page<SyncRun>> {
         let mut all = all_sync_runs(w.inner.as_ref())?;
         all.sort_by(|a, b| a.id.cmp(&b.id));
-        let offset = match &page.token {
-            None => 0,
-            Some(t) => t
-                .as_str()
-                .parse::<usize>()
-                .map_err(|_| Error::invalid_page_token("faulty: bad offset"))?,
-        };
-        let items: Vec<SyncRun> = all
-            .iter()
-            .skip(offset)
-            .take(page.effective_size())
-            .cloned()
-            .collect();
-        let end = offset + items.len();
-        Ok(Page {
-            items,
-            next_token: (end < all.len()).then(|| PageToken(end.to_string())),
-        })
+        page_by_offset(&all, page)
     }
 }

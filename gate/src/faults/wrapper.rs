@@ -11,6 +11,7 @@ use syncproof_engine::engine::all_sync_runs;
 use syncproof_engine::page::read_all;
 use syncproof_engine::*;
 
+use super::edit::page_by_offset;
 use super::hooks::{Correct, Fault};
 use super::Bug;
 
@@ -144,23 +145,7 @@ impl Faulty {
         let mut all = read_all(MAX_PAGE_SIZE, |req| self.inner.list(sync, fetch, req))?;
         all.retain(|r| keep(r));
         order(&mut all);
-        let offset = match &page.token {
-            None => 0,
-            Some(t) => t
-                .as_str()
-                .strip_prefix("faulty:")
-                .and_then(|n| n.parse::<usize>().ok())
-                .ok_or_else(|| Error::invalid_page_token("faulty: not an offset token"))?,
-        };
-        let items: Vec<Record> = all
-            .iter()
-            .skip(offset)
-            .take(page.effective_size())
-            .cloned()
-            .collect();
-        let end = offset + items.len();
-        let next_token = (end < all.len()).then(|| PageToken(format!("faulty:{end}")));
-        Ok(Page { items, next_token })
+        page_by_offset(&all, page)
     }
 
     /// The latest finished full sync; with `smaller_wins`, ties go to the smaller id (a bug).
