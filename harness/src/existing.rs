@@ -157,7 +157,8 @@ fn copy_store(dir: &Path, entry: &str, to: &Path) -> syncproof_engine::Result<()
     Ok(())
 }
 
-fn copy_tree(from: &Path, to: &Path) -> syncproof_engine::Result<()> {
+/// Copies the file or directory tree `from` to `to` (directories created as needed).
+pub fn copy_tree(from: &Path, to: &Path) -> syncproof_engine::Result<()> {
     let context = |e: std::io::Error| {
         syncproof_engine::Error::io(format!("copy {} to {}: {e}", from.display(), to.display()))
     };

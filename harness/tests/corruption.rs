@@ -31,18 +31,6 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(e.file_name());
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
-
 /// Truncates (even trials) or flips 1..=8 bytes (odd trials) of one file, chosen by `seed`.
 fn damage(file: &Path, seed: u64, trial: u64) -> String {
     let mut bytes = std::fs::read(file).unwrap();
@@ -141,7 +129,7 @@ fn damaged_files_never_give_wrong_data_silently() {
         all.sort();
         for t in 0..trials() {
             let work = base.path().join(format!("trial{t}"));
-            copy_dir(&original, &work);
+            syncproof_harness::existing::copy_tree(&original, &work).unwrap();
             let mut targets = Vec::new();
             files(&work, &mut targets);
             targets.sort();

@@ -55,7 +55,7 @@ fn every_target_has_a_cargo_fuzz_entry() {
 }
 
 /// How many of `inputs` make `target` panic.
-fn panics(inputs: &[Vec<u8>], target: &dyn Fn(&[u8])) -> usize {
+fn panics<T>(inputs: &[T], target: &dyn Fn(&T)) -> usize {
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
     let n = inputs
@@ -108,35 +108,13 @@ fn the_engine_targets_catch_injected_bugs() {
     let with_bug =
         syncproof_harness::engines::kv_targets(&redb, Some(KvBug::ReverseScanSkipsFirst));
     let without = syncproof_harness::engines::kv_targets(&redb, None);
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let caught = kv_cases
-        .iter()
-        .filter(|ops| {
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                kv_sequence_on(ops, &with_bug)
-            }))
-            .is_err()
-        })
-        .count();
-    std::panic::set_hook(hook);
+    let caught = panics(&kv_cases, &|ops| kv_sequence_on(ops, &with_bug));
     assert!(
         caught > 0,
         "kv_sequence never caught ReverseScanSkipsFirst in {} cases",
         kv_cases.len()
     );
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let false_alarms = kv_cases
-        .iter()
-        .filter(|ops| {
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                kv_sequence_on(ops, &without)
-            }))
-            .is_err()
-        })
-        .count();
-    std::panic::set_hook(hook);
+    let false_alarms = panics(&kv_cases, &|ops| kv_sequence_on(ops, &without));
     assert_eq!(false_alarms, 0);
     eprintln!(
         "kv_sequence caught ReverseScanSkipsFirst in {caught} of {} cases",
