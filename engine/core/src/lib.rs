@@ -19,6 +19,7 @@ pub mod metadata;
 pub mod page;
 pub mod query;
 pub mod record;
+pub mod scratch;
 pub mod stats;
 pub mod sync_run;
 pub mod testing;

@@ -17,7 +17,7 @@ use syncproof_engine::contract::{run_check_in, Check, Opener, CHECKS};
 
 use super::driver::{drive, Level};
 use super::options::Options;
-use super::report::{ContractFailure, FailureReport, Report};
+use super::report::{ContractFailure, FailureReport, Kinds, Report};
 use super::stall::{StallAt, StallReport};
 use crate::model::generate;
 use crate::model::ops::{Op, OP_KINDS};
@@ -220,7 +220,10 @@ impl Harness {
             "api",
             o,
             api.engine_labels(),
-            OP_KINDS,
+            Kinds {
+                ops: OP_KINDS,
+                reach: crate::run::reach::REACH,
+            },
             driven,
             failure,
             start.elapsed().as_secs_f64(),

@@ -62,6 +62,8 @@ pub struct Driven<L: Level> {
     pub setup_errors: Vec<String>,
     /// Whether the time budget stopped the run before its cases were done.
     pub stopped_by_time: bool,
+    /// Wall time of the run's cases.
+    pub secs: f64,
     /// The lowest failing case.
     pub failure: Option<Failing<L>>,
 }
@@ -134,6 +136,7 @@ pub fn drive<L: Level>(level: &L, o: &Options, what: &'static str) -> Driven<L> 
     let mut setup_errors = setup_errors.into_inner().unwrap_or_else(|e| e.into_inner());
     setup_errors.sort();
     Driven {
+        secs: start.elapsed().as_secs_f64(),
         totals: totals.into_inner().unwrap_or_else(|e| e.into_inner()),
         setup_errors: setup_errors
             .into_iter()

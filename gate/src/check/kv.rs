@@ -101,7 +101,10 @@ pub fn check(o: &Options, targets: &[KvTarget]) -> Report<KvRepro> {
         "kv",
         o,
         level.engine_labels(),
-        KV_OP_KINDS,
+        super::report::Kinds {
+            ops: KV_OP_KINDS,
+            reach: &[],
+        },
         driven,
         failure,
         start.elapsed().as_secs_f64(),

@@ -87,7 +87,8 @@ pub struct Options {
     /// Worker threads (`None`: the machine's parallelism). The reported failure is the lowest
     /// failing case index whatever this is.
     pub threads: Option<usize>,
-    /// Parent of the temp dirs (default: the system temp dir).
+    /// Parent of the stores' temp dirs. `None`: the scratch default, a RAM-backed temp dir
+    /// when the system has one (`syncproof_engine::scratch`); the report says which was used.
     pub tmp: Option<PathBuf>,
     /// Where repro files go.
     pub repro_dir: PathBuf,

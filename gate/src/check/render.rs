@@ -47,6 +47,12 @@ impl<R: ReproText> Report<R> {
                 ""
             }
         );
+        let _ = writeln!(
+            s,
+            "  checked: {} engine-op applications against the reference in {:.1}s of sequences: {:.0}/s",
+            self.checked_applications, self.sequence_secs, self.checked_per_sec
+        );
+        let _ = writeln!(s, "  stores: {}", self.stores.describe());
         for e in &self.engines {
             let worst = e.latency.values().map(|p| p.p99_us).fold(0.0, f64::max);
             let _ = writeln!(
@@ -79,6 +85,9 @@ impl<R: ReproText> Report<R> {
         };
         let _ = writeln!(s, "  coverage: op kinds {}", kv(&self.op_kinds));
         let _ = writeln!(s, "            error kinds {}", kv(&self.error_kinds));
+        if !self.reach.is_empty() {
+            let _ = writeln!(s, "            reach {}", kv(&self.reach));
+        }
         let blind = self.blind_spots();
         if !blind.is_empty() {
             let _ = writeln!(s, "  blind spots: never exercised: {}", blind.join(", "));

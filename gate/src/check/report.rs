@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::Serialize;
+use syncproof_engine::scratch::Scratch;
 use syncproof_engine::ErrorKind;
 
 use super::driver::{Driven, Level};
@@ -85,6 +86,14 @@ pub struct ContractFailure {
     pub message: String,
 }
 
+/// The kinds a level's coverage lists, each with its count (zero when never seen).
+pub struct Kinds {
+    /// Its op kinds.
+    pub ops: &'static [&'static str],
+    /// Its reach kinds (`run::reach`; none for the KV level).
+    pub reach: &'static [&'static str],
+}
+
 /// Everything a run found and measured. `R` is the level's repro type.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report<R = crate::run::repro::Repro> {
@@ -104,12 +113,24 @@ pub struct Report<R = crate::run::repro::Repro> {
     pub ops_run: u64,
     /// Wall time of the whole run.
     pub elapsed_secs: f64,
+    /// Wall time of the generated sequences alone (the contract suite runs before them).
+    pub sequence_secs: f64,
+    /// Engine-op applications whose outcome was compared with the reference's: every op of
+    /// every case, once per engine under test.
+    pub checked_applications: u64,
+    /// [`Self::checked_applications`] per second of [`Self::sequence_secs`]: the gate's
+    /// throughput.
+    pub checked_per_sec: f64,
+    /// Where the stores were: the directory, its file system, and whether it is in RAM.
+    pub stores: Scratch,
     /// Whether the time budget ended the run before its cases were done.
     pub stopped_by_time: bool,
     /// The engines under test (the reference is not among them).
     pub engines: Vec<EngineReport>,
     /// Ops applied by kind, every kind listed.
     pub op_kinds: BTreeMap<String, u64>,
+    /// What the cases reached (`run::reach`), every kind of the level listed.
+    pub reach: BTreeMap<String, u64>,
     /// Error kinds the reference returned, every kind listed.
     pub error_kinds: BTreeMap<String, u64>,
     /// Contract checks run per engine (0 when the contract did not run).
@@ -128,7 +149,7 @@ impl<R> Report<R> {
         level: &'static str,
         o: &Options,
         labels: Vec<String>,
-        op_kinds: &[&'static str],
+        kinds: Kinds,
         driven: Driven<L>,
         failure: Option<FailureReport<R>>,
         elapsed_secs: f64,
@@ -154,7 +175,9 @@ impl<R> Report<R> {
                         .collect(),
                 }
             })
-            .collect();
+            .collect::<Vec<EngineReport>>();
+        let checked_applications: u64 = engines.iter().map(|e| e.ops).sum();
+        let sequence_secs = driven.secs;
         Report {
             level,
             seed: o.seed,
@@ -164,14 +187,33 @@ impl<R> Report<R> {
             cases_run: driven.totals.cases,
             ops_run: driven.totals.ops,
             elapsed_secs,
+            sequence_secs,
+            checked_applications,
+            checked_per_sec: if sequence_secs > 0.0 {
+                checked_applications as f64 / sequence_secs
+            } else {
+                0.0
+            },
+            stores: Scratch::resolve(o.tmp.as_deref()),
             stopped_by_time: driven.stopped_by_time,
             engines,
-            op_kinds: op_kinds
+            op_kinds: kinds
+                .ops
                 .iter()
                 .map(|k| {
                     (
                         k.to_string(),
                         driven.totals.op_kinds.get(k).copied().unwrap_or(0),
+                    )
+                })
+                .collect(),
+            reach: kinds
+                .reach
+                .iter()
+                .map(|k| {
+                    (
+                        k.to_string(),
+                        driven.totals.reach.get(k).copied().unwrap_or(0),
                     )
                 })
                 .collect(),
@@ -205,7 +247,7 @@ impl<R> Report<R> {
             && !self.too_few_cases()
     }
 
-    /// Op kinds and error kinds the run never exercised.
+    /// Op kinds, error kinds and reach kinds the run never exercised.
     pub fn blind_spots(&self) -> Vec<String> {
         let ops = self
             .op_kinds
@@ -217,6 +259,11 @@ impl<R> Report<R> {
             .iter()
             .filter(|(_, n)| **n == 0)
             .map(|(k, _)| format!("error {k}"));
-        ops.chain(errors).collect()
+        let reach = self
+            .reach
+            .iter()
+            .filter(|(_, n)| **n == 0)
+            .map(|(k, _)| format!("reach {k}"));
+        ops.chain(errors).chain(reach).collect()
     }
 }

@@ -23,6 +23,8 @@ pub struct CaseRun<F> {
     pub op_kinds: BTreeMap<&'static str, u64>,
     /// Error kinds the reference returned.
     pub error_kinds: BTreeMap<ErrorKind, u64>,
+    /// What the case reached, by reach kind (`run::reach`).
+    pub reach: BTreeMap<&'static str, u64>,
 }
 
 impl<F> CaseRun<F> {
@@ -34,6 +36,7 @@ impl<F> CaseRun<F> {
             latencies: vec![Samples::new(); engines],
             op_kinds: BTreeMap::new(),
             error_kinds: BTreeMap::new(),
+            reach: BTreeMap::new(),
         }
     }
 }
@@ -51,6 +54,8 @@ pub struct Totals {
     pub op_kinds: BTreeMap<&'static str, u64>,
     /// Error kinds the reference returned.
     pub error_kinds: BTreeMap<ErrorKind, u64>,
+    /// What the cases reached, by reach kind.
+    pub reach: BTreeMap<&'static str, u64>,
 }
 
 impl Totals {
@@ -62,6 +67,7 @@ impl Totals {
             latencies: vec![Latencies::new(); engines],
             op_kinds: BTreeMap::new(),
             error_kinds: BTreeMap::new(),
+            reach: BTreeMap::new(),
         }
     }
 
@@ -80,6 +86,9 @@ impl Totals {
         }
         for (kind, n) in run.error_kinds {
             *self.error_kinds.entry(kind).or_default() += n;
+        }
+        for (kind, n) in run.reach {
+            *self.reach.entry(kind).or_default() += n;
         }
         run.finding
     }

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use syncproof_engine::kv::{BTreeBackend, DynBackend, WriteBatch};
+use syncproof_engine::scratch;
 use syncproof_engine::ErrorKind;
 
 use crate::faults::kv::{FaultyKv, KvBug};
@@ -143,11 +144,7 @@ pub fn run_watched(
     let reference = BTreeBackend::new();
     let mut subjects = Vec::new();
     for t in targets {
-        let dir = match tmp {
-            Some(t) => tempfile::tempdir_in(t),
-            None => tempfile::tempdir(),
-        }
-        .map_err(|e| format!("temp dir: {e}"))?;
+        let dir = scratch::tempdir(tmp).map_err(|e| format!("temp dir: {e}"))?;
         let backend = t
             .open(dir.path())
             .map_err(|e| format!("{}: open: {e}", t.label))?;

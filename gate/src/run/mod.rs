@@ -1,11 +1,13 @@
 //! Running one case: the differential runner (`runner`), comparable outcomes (`outcome`),
-//! shrinking (`shrink`), repro files (`repro`) and their text rendering (`text`). Imports only
+//! what the cases reached (`reach`), shrinking (`shrink`), repro files (`repro`) and their
+//! text rendering (`text`). Imports only
 //! from [`crate::model`].
 
 pub mod case;
 pub mod kv;
 pub mod latency;
 pub mod outcome;
+pub mod reach;
 pub mod repro;
 pub mod runner;
 pub mod shrink;

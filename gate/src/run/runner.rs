@@ -35,12 +35,10 @@ pub struct Subject<'o> {
     clone_target: Option<(tempfile::TempDir, Box<dyn StorageEngine>)>,
 }
 
+/// A temp dir for one store: under `base`, else in the process's scratch default (in RAM
+/// when the system has a RAM-backed temp dir: see `syncproof_engine::scratch`).
 fn temp_dir(base: Option<&Path>) -> std::result::Result<tempfile::TempDir, String> {
-    match base {
-        Some(b) => tempfile::Builder::new().prefix("syncproof-").tempdir_in(b),
-        None => tempfile::Builder::new().prefix("syncproof-").tempdir(),
-    }
-    .map_err(|e| format!("temp dir: {e}"))
+    syncproof_engine::scratch::tempdir(base).map_err(|e| format!("temp dir: {e}"))
 }
 
 fn panic_text(p: Box<dyn std::any::Any + Send>) -> String {
@@ -356,6 +354,7 @@ fn run(
         if let Some(k) = expected.error_kind() {
             *run.error_kinds.entry(k).or_default() += 1;
         }
+        super::reach::note(op, &expected, &mut run.reach);
         let mut outcomes = Vec::with_capacity(subjects.len());
         for (j, (s, lat)) in subjects
             .iter_mut()

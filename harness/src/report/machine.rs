@@ -1,6 +1,6 @@
 //! The machine a report was made on, read from `/proc` and the toolchain.
 
-use std::path::Path;
+use syncproof_engine::scratch::mount_of;
 
 /// What the report states about the machine; each field says "unknown" when unreadable.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -29,20 +29,6 @@ fn field(text: &str, key: &str, sep: char) -> Option<String> {
         .map(|(_, v)| v.trim().trim_matches('"').to_string())
 }
 
-/// The mount (device, type) that holds `path`: the longest mount point that is its prefix.
-fn filesystem_of(mounts: &str, path: &Path) -> Option<String> {
-    mounts
-        .lines()
-        .filter_map(|l| {
-            let mut f = l.split_whitespace();
-            let (dev, at, fstype) = (f.next()?, f.next()?, f.next()?);
-            path.starts_with(at)
-                .then(|| (at.len(), format!("{fstype} ({dev} on {at})")))
-        })
-        .max_by_key(|(len, _)| *len)
-        .map(|(_, d)| d)
-}
-
 impl Machine {
     pub fn this() -> Self {
         let or = |v: Option<String>| v.unwrap_or_else(|| UNKNOWN.into());
@@ -67,7 +53,7 @@ impl Machine {
             os: or(read("/etc/os-release").and_then(|t| field(&t, "PRETTY_NAME", '='))),
             kernel: or(read("/proc/sys/kernel/osrelease").map(|s| s.trim().to_string())),
             temp_fs: or(read("/proc/mounts")
-                .and_then(|m| filesystem_of(&m, &temp))
+                .and_then(|m| mount_of(&m, &temp))
                 .map(|fs| format!("{}: {fs}", temp.display()))),
             rustc: or(rustc),
         }
@@ -79,7 +65,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fields_and_mounts_parse() {
+    fn fields_parse() {
         assert_eq!(
             field(
                 "processor\t: 0\nmodel name\t: Fast CPU\n",
@@ -92,15 +78,6 @@ mod tests {
         assert_eq!(
             field("NAME=x\nPRETTY_NAME=\"Debian 12\"\n", "PRETTY_NAME", '=').as_deref(),
             Some("Debian 12")
-        );
-        let mounts = "/dev/a / ext4 rw 0 0\ntmpfs /tmp tmpfs rw 0 0\n";
-        assert_eq!(
-            filesystem_of(mounts, Path::new("/tmp/x")).as_deref(),
-            Some("tmpfs (tmpfs on /tmp)")
-        );
-        assert_eq!(
-            filesystem_of(mounts, Path::new("/work")).as_deref(),
-            Some("ext4 (/dev/a on /)")
         );
     }
 }

@@ -111,7 +111,7 @@ pub const T0: Timestamp = Timestamp(1_700_000_000_000_000_000);
 /// The context of one check: a fresh store in a temp dir, a manual clock, seeded ids.
 pub struct Cx<'a> {
     opener: &'a dyn Opener,
-    /// Parent of the check's temp dirs (`None`: the system temp dir).
+    /// Parent of the check's temp dirs (`None`: the scratch default, [`crate::scratch`]).
     tmp: Option<std::path::PathBuf>,
     dirs: Vec<tempfile::TempDir>,
     /// The clock every engine of the check shares.
@@ -127,7 +127,8 @@ impl<'a> Cx<'a> {
         Self::new_in(opener, None)
     }
 
-    /// A context whose stores live in temp dirs under `tmp` (the system temp dir if `None`).
+    /// A context whose stores live in temp dirs under `tmp` (if `None`, the scratch default:
+    /// in RAM when the system can, see [`crate::scratch`]).
     pub fn new_in(
         opener: &'a dyn Opener,
         tmp: Option<&Path>,
@@ -146,11 +147,8 @@ impl<'a> Cx<'a> {
     }
 
     fn new_dir(&mut self) -> std::result::Result<std::path::PathBuf, Failure> {
-        let d = match &self.tmp {
-            Some(t) => tempfile::tempdir_in(t),
-            None => tempfile::tempdir(),
-        }
-        .map_err(|e| Failure(format!("temp dir: {e}")))?;
+        let d = crate::scratch::tempdir(self.tmp.as_deref())
+            .map_err(|e| Failure(format!("temp dir: {e}")))?;
         let p = d.path().to_path_buf();
         self.dirs.push(d);
         Ok(p)
