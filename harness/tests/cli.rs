@@ -461,3 +461,53 @@ fn a_closed_pipe_ends_quietly() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// The stores' place is chosen as documented: `--tmp` first, then `SYNCPROOF_TMP`, then the
+/// scratch default (in RAM when the system can); the start line and the summary both name it.
+#[test]
+fn the_check_says_where_its_stores_are() {
+    use syncproof_engine::scratch::{Scratch, ENV_VAR};
+    let given = tempfile::tempdir().unwrap();
+    let from_env = tempfile::tempdir().unwrap();
+    let run = |tmp: Option<&std::path::Path>, env: Option<&std::path::Path>| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_syncproof"));
+        cmd.args([
+            "check",
+            "--engines",
+            "redb",
+            "--cases",
+            "3",
+            "--no-contract",
+            "--quiet",
+        ]);
+        if let Some(t) = tmp {
+            cmd.arg("--tmp").arg(t);
+        }
+        match env {
+            Some(e) => cmd.env(ENV_VAR, e),
+            None => cmd.env_remove(ENV_VAR),
+        };
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        text
+    };
+    let out = run(None, Some(from_env.path()));
+    let line = format!("stores: {} (", from_env.path().display());
+    assert_eq!(
+        out.matches(&line).count(),
+        2,
+        "start line and summary: {out}"
+    );
+    assert!(out.contains(&format!("as {ENV_VAR} asked")), "{out}");
+    let out = run(Some(given.path()), Some(from_env.path()));
+    let line = format!("stores: {} (", given.path().display());
+    assert_eq!(out.matches(&line).count(), 2, "--tmp wins: {out}");
+    assert!(out.contains("as --tmp asked"), "{out}");
+    if std::env::var_os(ENV_VAR).is_none() {
+        let out = run(None, None);
+        let line = format!("stores: {}", Scratch::default_dir().describe());
+        assert_eq!(out.matches(&line).count(), 2, "{out}");
+    }
+}

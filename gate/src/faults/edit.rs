@@ -69,7 +69,12 @@ pub(super) fn map_key(key: &RecordKey, f: &dyn Fn(&str) -> String) -> RecordKey 
 }
 
 pub(super) fn truncate_id(s: &str) -> String {
-    let mut end = s.len().min(MAX_ID_LEN);
+    truncate_to(s, MAX_ID_LEN)
+}
+
+/// `s` cut to at most `max` bytes, at a character boundary.
+pub(super) fn truncate_to(s: &str, max: usize) -> String {
+    let mut end = s.len().min(max);
     while !s.is_char_boundary(end) {
         end -= 1;
     }

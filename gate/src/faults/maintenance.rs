@@ -81,6 +81,32 @@ impl Fault for ExportDropsLastChunk {
     }
 }
 
+/// Export drops the first record of every chunk after the first: a sync of more than
+/// `EXPORT_CHUNK` records of one kind loses one at each chunk boundary, so its clone does.
+pub struct ExportDropsChunkBoundary;
+
+impl Fault for ExportDropsChunkBoundary {
+    fn export_sync(
+        &self,
+        w: &Faulty,
+        id: &SyncId,
+        sink: &mut dyn FnMut(RecordBatch) -> Result<()>,
+    ) -> Result<SyncRun> {
+        let mut seen = std::collections::BTreeSet::new();
+        w.inner.export_sync(id, &mut |batch| {
+            let kind = batch.kind();
+            if seen.insert(kind.name()) {
+                return sink(batch);
+            }
+            let mut rest = RecordBatch::empty(kind);
+            for r in batch.to_records().into_iter().skip(1) {
+                rest.push(r)?;
+            }
+            sink(rest)
+        })
+    }
+}
+
 /// Which records of a sync a read must not see.
 type Hidden<'a> = Box<dyn Fn(&Record) -> bool + 'a>;
 

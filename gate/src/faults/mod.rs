@@ -72,6 +72,8 @@ bugs! {
     // §1 records (records.rs)
     /// Ids longer than 1024 bytes are silently truncated instead of refused.
     records::TruncateLongIds => ["ids_length_limits"];
+    /// Ids are cut to 1,000 bytes (a key buffer a little short of the 1,024-byte limit).
+    records::TruncateNearLimit => ["ids_length_limits"];
     /// `\0` is stripped from ids.
     records::StripNul => ["ids_any_characters"];
     /// Resource keys are joined with `:` and split at the first `:` on the way out.
@@ -147,6 +149,8 @@ bugs! {
     reads::StatsWithoutAssets => ["stats_counts"];
     /// Resuming a token skips the first record after it (an off-by-one at page boundaries).
     reads::SkipAtPageBoundary => ["tokens_resume_strictly_after", "lists_in_byte_order"];
+    /// Resuming a page of the default size skips its first record: record 101 of a list.
+    reads::SkipsRecord101 => ["page_size_default_and_clamp"];
     // §5 maintenance (maintenance.rs)
     /// Cleanup keeps one full sync fewer than asked.
     maintenance::CleanupKeepsOneFewer => ["cleanup_rules"];
@@ -160,6 +164,8 @@ bugs! {
     maintenance::DiffUnchecked => ["diff_preconditions"];
     /// Export (and so clone) drops its last chunk.
     maintenance::ExportDropsLastChunk => ["clone_copies_sync"];
+    /// Export (and so clone) drops the first record of every chunk after the first.
+    maintenance::ExportDropsChunkBoundary => ["clone_copies_sync"];
     /// Diff deletions are never written.
     maintenance::DiffMissesDeletions => ["diff_contents"];
     // §6 errors, durability, concurrency (durability.rs)
@@ -178,6 +184,11 @@ bugs! {
 }
 
 impl Bug {
+    /// Whether the bug is a stall ([`Bug::STALLS`]).
+    pub fn stalls(self) -> bool {
+        Bug::STALLS.contains(&self)
+    }
+
     /// The class's row of [`CLASSES`] (the table is in the enum's order: `bugs!` builds both).
     pub fn class(self) -> &'static Class {
         CLASSES

@@ -157,6 +157,26 @@ impl Fault for SkipAtPageBoundary {
     }
 }
 
+/// Resuming a page of the default size skips the first record after the token: in a list
+/// of more than `DEFAULT_PAGE_SIZE` records, record 101 is never served.
+pub struct SkipsRecord101;
+
+impl Fault for SkipsRecord101 {
+    fn list(
+        &self,
+        w: &Faulty,
+        sync: Option<&SyncId>,
+        query: &ListQuery,
+        page: &PageRequest,
+    ) -> Result<Page<Record>> {
+        let mut p = w.inner.list(sync, query, page)?;
+        if page.size == 0 && page.token.is_some() && !p.items.is_empty() {
+            p.items.remove(0);
+        }
+        Ok(p)
+    }
+}
+
 pub struct StatsWithoutAssets;
 
 impl Fault for StatsWithoutAssets {

@@ -4,7 +4,9 @@
 
 use syncproof_engine::*;
 
-use super::edit::{joined, map_ids, map_key, positive_zero, split, truncate_id, with_annotations};
+use super::edit::{
+    joined, map_ids, map_key, positive_zero, split, truncate_id, truncate_to, with_annotations,
+};
 use super::hooks::Fault;
 use super::wrapper::Faulty;
 
@@ -17,6 +19,32 @@ impl Fault for TruncateLongIds {
     }
     fn get(&self, w: &Faulty, sync: Option<&SyncId>, key: &RecordKey) -> Result<Option<Record>> {
         w.inner.get(sync, &map_key(key, &truncate_id))
+    }
+}
+
+/// Ids are cut to [`NEAR_LIMIT`] bytes on write and on read: a key codec whose buffer is a
+/// little short of the limit. Valid ids of up to 1,024 bytes lose their tail, and two ids
+/// that share their first `NEAR_LIMIT` bytes become one.
+pub struct TruncateNearLimit;
+
+/// Where [`TruncateNearLimit`] cuts: 24 bytes under `MAX_ID_LEN`.
+pub const NEAR_LIMIT: usize = MAX_ID_LEN - 24;
+
+/// A valid id cut to [`NEAR_LIMIT`] bytes; an invalid one is left for validation to refuse
+/// (the cut is in the key codec, after validation).
+fn cut_near_limit(s: &str) -> String {
+    if s.len() > MAX_ID_LEN {
+        return s.to_string();
+    }
+    truncate_to(s, NEAR_LIMIT)
+}
+
+impl Fault for TruncateNearLimit {
+    fn put(&self, w: &Faulty, batch: &RecordBatch, mode: PutMode) -> Result<()> {
+        w.inner.put(&map_ids(batch, &cut_near_limit), mode)
+    }
+    fn get(&self, w: &Faulty, sync: Option<&SyncId>, key: &RecordKey) -> Result<Option<Record>> {
+        w.inner.get(sync, &map_key(key, &cut_near_limit))
     }
 }
 

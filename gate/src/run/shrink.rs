@@ -1,9 +1,10 @@
 //! Shrinking a failing sequence to a minimal one: cut everything after the first
 //! disagreement, remove chunks of ops (halving the chunk size down to single ops, as in delta
-//! debugging) while the sequence still fails, then remove records from put batches.
+//! debugging) while the sequence still fails, then remove chunks of records from put batches
+//! the same way.
 
 use crate::model::ops::Op;
-use syncproof_engine::RecordBatch;
+use syncproof_engine::{Record, RecordBatch};
 
 /// Most candidate runs one shrink may spend.
 pub const MAX_ATTEMPTS: usize = 3_000;
@@ -15,35 +16,48 @@ pub fn shrink_seq<T: Clone>(ops: Vec<T>, fails: &mut dyn FnMut(&[T]) -> Option<u
     let mut best = ops;
     let Some(at) = fails(&best) else { return best };
     best.truncate(at + 1);
-    // Chunk removal, from large chunks to single steps, repeated until nothing more goes.
+    // Chunk removal, from large chunks to single steps, repeated until nothing more goes;
+    // each smaller sequence that still fails is cut after its first disagreement.
     loop {
         let before = best.len();
-        let mut chunk = (best.len() / 2).max(1);
-        loop {
-            let mut i = best.len();
-            while i > 0 && attempts < MAX_ATTEMPTS {
-                let start = i.saturating_sub(chunk);
-                let mut candidate = best.clone();
-                candidate.drain(start..i);
-                if !candidate.is_empty() {
-                    attempts += 1;
-                    if let Some(at) = fails(&candidate) {
-                        candidate.truncate(at + 1);
-                        best = candidate;
-                        i = start.min(best.len());
-                        continue;
-                    }
-                }
-                i = start;
-            }
-            if chunk == 1 {
-                break;
-            }
-            chunk /= 2;
-        }
+        best = remove_chunks(best, &mut attempts, &mut |c| fails(c).map(|at| at + 1));
         if best.len() == before || attempts >= MAX_ATTEMPTS {
             return best;
         }
+    }
+}
+
+/// Removes chunks of `items` (halves, then quarters, down to single items, as in delta
+/// debugging) while `keeps` accepts the smaller list: `Some(n)` keeps its first `n` items,
+/// `None` rejects it. Never empties the list. Counts each try in `attempts` and stops at
+/// [`MAX_ATTEMPTS`].
+fn remove_chunks<T: Clone>(
+    mut items: Vec<T>,
+    attempts: &mut usize,
+    keeps: &mut dyn FnMut(&[T]) -> Option<usize>,
+) -> Vec<T> {
+    let mut chunk = (items.len() / 2).max(1);
+    loop {
+        let mut i = items.len();
+        while i > 0 && *attempts < MAX_ATTEMPTS {
+            let start = i.saturating_sub(chunk);
+            let mut candidate = items.clone();
+            candidate.drain(start..i);
+            if !candidate.is_empty() {
+                *attempts += 1;
+                if let Some(n) = keeps(&candidate) {
+                    candidate.truncate(n);
+                    items = candidate;
+                    i = start.min(items.len());
+                    continue;
+                }
+            }
+            i = start;
+        }
+        if chunk == 1 || *attempts >= MAX_ATTEMPTS {
+            return items;
+        }
+        chunk /= 2;
     }
 }
 
@@ -109,40 +123,48 @@ pub fn shrink_confirmed<O: Clone, F>(
     }
 }
 
-/// [`shrink_seq`], then fewer records per put batch.
+/// [`shrink_seq`], then fewer records per put batch (chunks of records first, so a batch of
+/// a thousand records that must keep a hundred shrinks in tens of tries, not a thousand).
 pub fn shrink(ops: Vec<Op>, fails: &mut dyn FnMut(&[Op]) -> Option<usize>) -> Vec<Op> {
     let mut best = shrink_seq(ops, fails);
     let mut attempts = 0;
     for i in 0..best.len() {
-        let mut j = 0;
-        while attempts < MAX_ATTEMPTS {
-            let Some(Op::Put { batch, mode }) = best.get(i) else {
-                break;
-            };
-            if j >= batch.len() || batch.len() <= 1 {
-                break;
-            }
-            let mut records = batch.to_records();
-            records.remove(j);
+        let Some(Op::Put { batch, mode }) = best.get(i).cloned() else {
+            continue;
+        };
+        if batch.len() <= 1 {
+            continue;
+        }
+        let with = |records: &[Record]| {
             let mut smaller = RecordBatch::empty(batch.kind());
             for r in records {
-                let _ = smaller.push(r);
+                let _ = smaller.push(r.clone());
             }
+            Op::Put {
+                batch: smaller,
+                mode,
+            }
+        };
+        let mut shortest: Option<Vec<Op>> = None;
+        let records = remove_chunks(batch.to_records(), &mut attempts, &mut |records| {
             let mut candidate = best.clone();
             if let Some(op) = candidate.get_mut(i) {
-                *op = Op::Put {
-                    batch: smaller,
-                    mode: *mode,
-                };
+                *op = with(records);
             }
-            attempts += 1;
             match fails(&candidate) {
                 Some(at) if at >= i => {
                     candidate.truncate(at + 1);
-                    best = candidate;
+                    shortest = Some(candidate);
+                    Some(records.len())
                 }
-                _ => j += 1,
+                _ => None,
             }
+        });
+        if let Some(mut found) = shortest {
+            if let Some(op) = found.get_mut(i) {
+                *op = with(&records);
+            }
+            best = found;
         }
     }
     best
@@ -203,5 +225,43 @@ mod tests {
                 .map(|f| r + f)
         };
         assert_eq!(shrink(ops, &mut fails), vec![Op::Reopen, Op::Flush]);
+    }
+
+    #[test]
+    fn a_large_batch_shrinks_by_chunks_to_the_records_that_matter() {
+        // Fails while the put holds more than 100 grants: a page boundary bug.
+        let grants = (0..1000)
+            .map(|i| syncproof_engine::Grant {
+                id: format!("g{i:04}"),
+                entitlement: syncproof_engine::EntitlementRef {
+                    id: "e".into(),
+                    resource: syncproof_engine::ResourceId::new("group", "g"),
+                },
+                principal: syncproof_engine::ResourceId::new("user", "u"),
+                sources: Vec::new(),
+                annotations: syncproof_engine::Metadata::Null,
+                discovered_at: syncproof_engine::Timestamp(0),
+            })
+            .collect();
+        let ops = vec![
+            Op::StartSync,
+            Op::Put {
+                batch: RecordBatch::Grants(grants),
+                mode: syncproof_engine::PutMode::Replace,
+            },
+            Op::Flush,
+        ];
+        let mut runs = 0;
+        let mut fails = |c: &[Op]| {
+            runs += 1;
+            c.iter()
+                .position(|o| matches!(o, Op::Put { batch, .. } if batch.len() > 100))
+        };
+        let shrunk = shrink(ops, &mut fails);
+        assert!(
+            matches!(&shrunk[..], [Op::Put { batch, .. }] if batch.len() == 101),
+            "{shrunk:?}"
+        );
+        assert!(runs < 300, "{runs} runs");
     }
 }

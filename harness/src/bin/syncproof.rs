@@ -79,7 +79,10 @@ enum Command {
         /// Where repro files of disagreements go.
         #[arg(long, default_value = "syncproof-repros")]
         repro_dir: PathBuf,
-        /// Parent directory of the engines' temp dirs.
+        /// Parent directory of the stores' temp dirs. Default: a RAM-backed temp dir
+        /// (/dev/shm, $XDG_RUNTIME_DIR or the system temp dir, if tmpfs with room to spare),
+        /// else the system temp dir; SYNCPROOF_TMP sets the default. The summary says which.
+        /// Durability is not what this run tests (the crash tests do that, on disk).
         #[arg(long)]
         tmp: Option<PathBuf>,
         /// Skip the contract checks.
@@ -105,7 +108,19 @@ enum Command {
         memory_limit: Option<u64>,
     },
     /// List the bug classes `--inject` can wrap an engine with.
-    Bugs,
+    Bugs {
+        /// Also measure, per API-level class, how many generated cases the sequences need to
+        /// find it (on the memory engine, no contract suite): the median over --seeds seeds,
+        /// for the gate's aimed cases and for unaimed ones.
+        #[arg(long)]
+        detection: bool,
+        /// Seeds per class for --detection.
+        #[arg(long, default_value_t = 5)]
+        seeds: u64,
+        /// Most cases per class and seed for --detection.
+        #[arg(long, default_value_t = 200)]
+        budget: u64,
+    },
     /// Write a realistic multi-sync store (users, groups, memberships, assets).
     Generate {
         /// ENGINE:PATH, e.g. sqlite:/tmp/store (the directory is created).
@@ -367,7 +382,14 @@ fn main() -> ExitCode {
         .with_max_level(tracing::Level::WARN)
         .init();
     match cli.command {
-        Command::Bugs => {
+        Command::Bugs {
+            detection,
+            seeds,
+            budget,
+        } => {
+            if detection {
+                return print_detection(seeds, budget);
+            }
             println!("API level (--inject NAME):");
             for b in Bug::ALL {
                 println!(
@@ -705,6 +727,7 @@ fn main() -> ExitCode {
                 memory_ceiling,
                 on_stall: Some(exec_shrink(junit.clone(), json.clone())),
             };
+            let stores = syncproof_engine::scratch::Scratch::resolve(options.tmp.as_deref());
             let count = options
                 .cases_in_shard()
                 .map_or("unbounded".to_string(), |n| n.to_string());
@@ -721,6 +744,7 @@ fn main() -> ExitCode {
                     "syncproof check --level kv: seed {seed}, {count} cases of at most {max_ops} steps, backends: {}",
                     targets.iter().map(|t| t.label.as_str()).collect::<Vec<_>>().join(", ")
                 );
+                eprintln!("  stores: {}", stores.describe());
                 let report = syncproof_gate::check::kv::check(&options, &targets);
                 return finish(&report, junit.as_deref(), json.as_deref());
             }
@@ -763,6 +787,7 @@ fn main() -> ExitCode {
                     .collect::<Vec<_>>()
                     .join(", ")
             );
+            eprintln!("  stores: {}", stores.describe());
             let report = harness.run();
             finish(&report, junit.as_deref(), json.as_deref())
         }
@@ -847,6 +872,71 @@ fn named_bug<B>(
 
 /// Prints the report, writes JUnit and JSON where asked, and turns it into the exit code: 0
 /// passed, 1 failed, 2 when a report that was asked for could not be written.
+/// `syncproof bugs --detection`: the table of cases to first detection (exit 1 if a store
+/// could not be set up, 2 on a usage error).
+fn print_detection(seeds: u64, budget: u64) -> ExitCode {
+    use syncproof_gate::check::detection::{measure, Cases, Detection};
+    if seeds == 0 || budget == 0 {
+        return usage("--seeds and --budget must be at least 1");
+    }
+    let seeds: Vec<u64> = (1..=seeds).collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    eprintln!(
+        "measuring {} classes x {} seeds, at most {budget} cases each, aimed and unaimed…",
+        Bug::ALL.iter().filter(|b| !b.stalls()).count(),
+        seeds.len()
+    );
+    let start = std::time::Instant::now();
+    let (aimed, unaimed) = match (
+        measure(Bug::ALL, &seeds, budget, Cases::Aimed, threads),
+        measure(Bug::ALL, &seeds, budget, Cases::Unaimed, threads),
+    ) {
+        (Ok(a), Ok(u)) => (a, u),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let show = |m: Option<u64>| m.map_or(format!(">{budget}"), |n| n.to_string());
+    let per_seed = |c: &[Option<u64>]| c.iter().map(|n| show(*n)).collect::<Vec<_>>().join(" ");
+    println!(
+        "cases to first detection by the generated sequences alone (memory engine, seeds 1..={}, at most {budget} cases; median, then per seed)",
+        seeds.len()
+    );
+    println!(
+        "  {:<30} {:>7}  {:<28} {:>9}  per seed",
+        "class", "aimed", "per seed", "unaimed"
+    );
+    for (a, u) in aimed.iter().zip(&unaimed) {
+        println!(
+            "  {:<30} {:>7}  {:<28} {:>9}  {}",
+            a.bug.name(),
+            show(a.median()),
+            per_seed(&a.cases),
+            show(u.median()),
+            per_seed(&u.cases)
+        );
+    }
+    let within = |d: &[Detection]| {
+        d.iter()
+            .filter(|x| x.median().is_some_and(|m| m <= 50))
+            .count()
+    };
+    println!(
+        "  median within 50 cases: {} of {} classes aimed, {} unaimed; the stall classes ({}) are the watchdog's",
+        within(&aimed),
+        aimed.len(),
+        within(&unaimed),
+        Bug::STALLS
+            .iter()
+            .map(|b| b.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    eprintln!("took {:.1}s", start.elapsed().as_secs_f64());
+    ExitCode::SUCCESS
+}
+
 fn finish<R: ReproText + serde::Serialize>(
     report: &Report<R>,
     junit: Option<&std::path::Path>,

@@ -267,7 +267,22 @@ pub fn page_size_default_and_clamp(cx: &mut Cx) -> CheckResult {
     }
     let p = cx.e().list(None, &all_grants(), &PageRequest::first(0))?;
     ensure_eq!(p.items.len(), DEFAULT_PAGE_SIZE, "page size 0");
-    ensure!(p.next_token.is_some(), "page size 0 has more");
+    let token = p
+        .next_token
+        .ok_or_else(|| Failure("page size 0 has more, but no next token".into()))?;
+    // The next default-size page starts at record 101, not after it.
+    let next = cx
+        .e()
+        .list(None, &all_grants(), &PageRequest::after(0, token))?;
+    let first = next.items.first().map(|r| r.key());
+    let expected = ids
+        .get(DEFAULT_PAGE_SIZE)
+        .map(|i| RecordKey::Grant(i.clone()));
+    ensure_eq!(
+        first,
+        expected,
+        "the second page of size 0 starts at record 101"
+    );
     for size in [MAX_PAGE_SIZE + 1, usize::MAX] {
         let p = cx
             .e()
