@@ -149,12 +149,23 @@ impl Fault for SkipAtPageBoundary {
         query: &ListQuery,
         page: &PageRequest,
     ) -> Result<Page<Record>> {
-        let mut p = w.inner.list(sync, query, page)?;
-        if page.token.is_some() && !p.items.is_empty() {
-            p.items.remove(0);
-        }
-        Ok(p)
+        list_skipping_first(w, sync, query, page, true)
     }
+}
+
+/// The inner engine's page, without the first record after the token when `skip` holds.
+fn list_skipping_first(
+    w: &Faulty,
+    sync: Option<&SyncId>,
+    query: &ListQuery,
+    page: &PageRequest,
+    skip: bool,
+) -> Result<Page<Record>> {
+    let mut p = w.inner.list(sync, query, page)?;
+    if skip && page.token.is_some() && !p.items.is_empty() {
+        p.items.remove(0);
+    }
+    Ok(p)
 }
 
 /// Resuming a page of the default size skips the first record after the token: in a list
@@ -169,11 +180,7 @@ impl Fault for SkipsRecord101 {
         query: &ListQuery,
         page: &PageRequest,
     ) -> Result<Page<Record>> {
-        let mut p = w.inner.list(sync, query, page)?;
-        if page.size == 0 && page.token.is_some() && !p.items.is_empty() {
-            p.items.remove(0);
-        }
-        Ok(p)
+        list_skipping_first(w, sync, query, page, page.size == 0)
     }
 }
 
