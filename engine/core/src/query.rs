@@ -66,6 +66,21 @@ impl ListQuery {
         }
     }
 
+    /// The same list with its filter removed: every record of the kind.
+    pub fn unfiltered(&self) -> ListQuery {
+        match self {
+            ListQuery::ResourceTypes => ListQuery::ResourceTypes,
+            ListQuery::Resources(_) => ListQuery::Resources(ResourceFilter::default()),
+            ListQuery::Entitlements(_) => ListQuery::Entitlements(EntitlementFilter::default()),
+            ListQuery::Grants(_) => ListQuery::Grants(GrantFilter::All),
+        }
+    }
+
+    /// Whether the filter narrows the list (it differs from [`ListQuery::unfiltered`]).
+    pub fn is_filtered(&self) -> bool {
+        *self != self.unfiltered()
+    }
+
     /// Validates every id in the filter (`InvalidArgument`).
     pub fn validate(&self) -> Result<()> {
         match self {

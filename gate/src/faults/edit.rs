@@ -169,16 +169,6 @@ pub(super) fn prefix_match(query: &ListQuery, r: &Record) -> bool {
     }
 }
 
-/// The query with its filter removed.
-pub(super) fn unfiltered(query: &ListQuery) -> ListQuery {
-    match query {
-        ListQuery::ResourceTypes => ListQuery::ResourceTypes,
-        ListQuery::Resources(_) => ListQuery::Resources(ResourceFilter::default()),
-        ListQuery::Entitlements(_) => ListQuery::Entitlements(EntitlementFilter::default()),
-        ListQuery::Grants(_) => ListQuery::Grants(GrantFilter::All),
-    }
-}
-
 pub(super) fn swallow<T>(
     r: Result<T>,
     kinds: &[ErrorKind],

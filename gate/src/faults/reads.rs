@@ -4,7 +4,7 @@
 
 use syncproof_engine::*;
 
-use super::edit::{folded_key, prefix_match, unfiltered};
+use super::edit::{folded_key, prefix_match};
 use super::hooks::Fault;
 use super::wrapper::{lock, Faulty};
 
@@ -46,7 +46,7 @@ impl Fault for PrefixFilters {
         query.validate()?;
         w.list_here(
             sync,
-            &unfiltered(query),
+            &query.unfiltered(),
             page,
             &|r| prefix_match(query, r),
             &|_| {},
@@ -86,11 +86,7 @@ impl Fault for NoTokenOnFilteredLists {
         page: &PageRequest,
     ) -> Result<Page<Record>> {
         let mut p = w.inner.list(sync, query, page)?;
-        let filtered = !matches!(
-            query,
-            ListQuery::ResourceTypes | ListQuery::Grants(GrantFilter::All)
-        ) && unfiltered(query) != *query;
-        if filtered {
+        if query.is_filtered() {
             p.next_token = None;
         }
         Ok(p)

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use syncproof_engine::*;
 
-use super::edit::{batch_of, unfiltered};
+use super::edit::batch_of;
 use super::hooks::Fault;
 use super::wrapper::{lock, Faulty};
 
@@ -147,7 +147,7 @@ impl Fault for StaleIndexAfterOverwrite {
         let history = lock(&w.local).principals.clone();
         w.list_here(
             sync,
-            &unfiltered(query),
+            &query.unfiltered(),
             page,
             &|r| match r {
                 Record::Grant(g) => {

@@ -6,9 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use syncproof_engine::{
-    GrantFilter, ListQuery, Record, DEFAULT_PAGE_SIZE, EXPORT_CHUNK, MAX_ID_LEN,
-};
+use syncproof_engine::{Record, DEFAULT_PAGE_SIZE, EXPORT_CHUNK, MAX_ID_LEN};
 
 use super::outcome::{Outcome, Value};
 use crate::model::ops::Op;
@@ -53,15 +51,6 @@ fn longest_id(r: &Record) -> usize {
     }
 }
 
-fn filtered(q: &ListQuery) -> bool {
-    match q {
-        ListQuery::ResourceTypes | ListQuery::Grants(GrantFilter::All) => false,
-        ListQuery::Grants(_) => true,
-        ListQuery::Resources(f) => f.resource_type.is_some() || f.parent.is_some(),
-        ListQuery::Entitlements(f) => f.resource.is_some(),
-    }
-}
-
 /// Counts what `op`, answered `expected` by the reference, reached.
 pub fn note(op: &Op, expected: &Outcome, reach: &mut BTreeMap<&'static str, u64>) {
     let Outcome::Ok(v) = expected else { return };
@@ -76,7 +65,7 @@ pub fn note(op: &Op, expected: &Outcome, reach: &mut BTreeMap<&'static str, u64>
         }
         (Op::List { query, .. }, Value::Pages { pages, .. }) => {
             let n: usize = pages.iter().map(Vec::len).sum();
-            if n > 0 && filtered(query) {
+            if n > 0 && query.is_filtered() {
                 hit(FILTERED_LIST_HIT);
             }
             if n > DEFAULT_PAGE_SIZE {
@@ -111,20 +100,10 @@ pub fn note(op: &Op, expected: &Outcome, reach: &mut BTreeMap<&'static str, u64>
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use syncproof_engine::{EntitlementRef, Grant, Metadata, RecordKey, ResourceId, Timestamp};
+    use syncproof_engine::{GrantFilter, ListQuery, RecordKey, ResourceId};
 
     fn grant(id: &str) -> Record {
-        Record::Grant(Grant {
-            id: id.into(),
-            entitlement: EntitlementRef {
-                id: "e".into(),
-                resource: ResourceId::new("group", "g"),
-            },
-            principal: ResourceId::new("user", "u"),
-            sources: Vec::new(),
-            annotations: Metadata::Null,
-            discovered_at: Timestamp(0),
-        })
+        Record::Grant(syncproof_engine::contract::g(id))
     }
 
     #[test]
