@@ -18,10 +18,10 @@
 //! roughly (which sync a put lands in, which syncs exist): a wrong guess yields a valid op
 //! aimed less well, never an invalid case.
 
-use syncproof_engine::sync_run::splitmix64;
 use syncproof_engine::*;
 
 use crate::model::ops::{Op, SyncRef};
+use crate::model::rng::Rng;
 use crate::model::universe;
 
 /// Percent of gets, deletes, filters, diffs and clones pointed at what the case wrote.
@@ -30,26 +30,6 @@ pub const AIM_PERCENT: u64 = 75;
 pub const RESYNC_PERCENT: u64 = 50;
 /// Fewest records per re-put batch.
 const RESYNC_BATCH: usize = 5;
-
-/// A small seeded generator (splitmix64).
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        let r = splitmix64(self.0);
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        r
-    }
-
-    fn percent(&mut self, p: u64) -> bool {
-        self.next_u64() % 100 < p
-    }
-
-    fn pick<'a, T>(&mut self, v: &'a [T]) -> Option<&'a T> {
-        let n = u64::try_from(v.len()).ok().filter(|n| *n > 0)?;
-        v.get(usize::try_from(self.next_u64() % n).ok()?)
-    }
-}
 
 /// Records put (into the case, or into one sync), by kind.
 #[derive(Clone, Default)]
@@ -453,17 +433,8 @@ mod tests {
     use crate::model::generate::case;
 
     fn grant(id: &str, principal: &str, at: i64) -> Grant {
-        Grant {
-            id: id.into(),
-            entitlement: EntitlementRef {
-                id: "member".into(),
-                resource: ResourceId::new("group", "g1"),
-            },
-            principal: ResourceId::new("user", principal),
-            sources: Vec::new(),
-            annotations: Metadata::Null,
-            discovered_at: Timestamp(at),
-        }
+        use syncproof_engine::contract::{grant, Discovered};
+        grant(id, "member", "group", "g1", "user", principal).discovered(Timestamp(at))
     }
 
     fn put(grants: Vec<Grant>) -> Op {

@@ -1,6 +1,6 @@
 //! The op model and its generators: what a case is made of (`ops`), the hostile id universe
 //! values are drawn from (`universe`), seeded proptest generation (`generate`), the pass that
-//! aims a generated case at what it wrote (`aim`), the large tail (`tail`) and the fuzzer's `Arbitrary` form
+//! aims a generated case at what it wrote (`aim`), the large tail (`tail`), their seeded draws (`rng`) and the fuzzer's `Arbitrary` form
 //! (`arbitrary`). Nothing here runs an engine.
 
 pub mod aim;
@@ -8,5 +8,6 @@ pub mod arbitrary;
 pub mod generate;
 pub mod kv;
 pub mod ops;
+pub mod rng;
 pub mod tail;
 pub mod universe;

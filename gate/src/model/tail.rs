@@ -10,10 +10,12 @@
 //! page boundaries, chunk boundaries and key limits are crossed in every engine. The rest of
 //! the case follows as generated (and is aimed at the tail's records too).
 
+use syncproof_engine::contract::{self, Discovered};
 use syncproof_engine::sync_run::splitmix64;
 use syncproof_engine::*;
 
 use crate::model::ops::{Op, SyncRef};
+use crate::model::rng::pick_at;
 use crate::model::universe;
 
 /// Percent of cases that open with a tail sync.
@@ -32,25 +34,14 @@ const BATCHES: &[usize] = &[250, 600, 2000];
 const ASSET_BYTES: &[usize] = &[4 << 10, 64 << 10, 300 << 10];
 
 fn pick<T: Copy>(v: &[T], r: u64) -> Option<T> {
-    let n = u64::try_from(v.len()).ok().filter(|n| *n > 0)?;
-    v.get(usize::try_from(r % n).ok()?).copied()
+    pick_at(v, r).copied()
 }
 
 /// The grant of a tail sync numbered `i`: distinct ids in byte order, spread over the
 /// universe's principals so index lists are long too.
 fn grant(i: usize, id: String, at: Timestamp) -> Grant {
     let principal = pick(universe::REF_IDS, i as u64).unwrap_or("a");
-    Grant {
-        id,
-        entitlement: EntitlementRef {
-            id: "member".into(),
-            resource: ResourceId::new("group", "tail"),
-        },
-        principal: ResourceId::new("user", principal),
-        sources: Vec::new(),
-        annotations: Metadata::Null,
-        discovered_at: at,
-    }
+    contract::grant(&id, "member", "group", "tail", "user", principal).discovered(at)
 }
 
 /// The ops of a tail sync for `seed`.
@@ -70,16 +61,11 @@ pub fn tail_sync(seed: u64) -> Vec<Op> {
     // `\0` is escaped to two bytes in keys: a resource of `\0` ids with a parent of `\0`
     // ids has the longest key a resource can have.
     let nul = "\0".repeat(MAX_ID_LEN);
-    let widest = ResourceId::new(nul.clone(), nul.clone());
-    let parent = ResourceId::new(nul.clone(), "\0".repeat(MAX_ID_LEN - 1) + "p");
+    let parent = "\0".repeat(MAX_ID_LEN - 1) + "p";
     ops.push(Op::Put {
         batch: RecordBatch::Resources(vec![Resource {
-            id: widest.clone(),
-            parent: Some(parent),
             display_name: "widest key".into(),
-            description: String::new(),
-            annotations: Metadata::Null,
-            discovered_at: at,
+            ..contract::child(&nul, &nul, &nul, &parent).discovered(at)
         }]),
         mode: PutMode::Replace,
     });
@@ -88,7 +74,7 @@ pub fn tail_sync(seed: u64) -> Vec<Op> {
         .collect();
     all.push(grant(0, at_limit.clone(), at));
     all.push(Grant {
-        principal: widest,
+        principal: ResourceId::new(nul.clone(), nul),
         ..grant(1, neighbour, at)
     });
     for chunk in all.chunks(batch.max(1)) {
@@ -98,13 +84,13 @@ pub fn tail_sync(seed: u64) -> Vec<Op> {
         });
     }
     ops.push(Op::Put {
-        batch: RecordBatch::Assets(vec![Asset {
-            id: "tail-asset".into(),
-            content_type: "application/octet-stream".into(),
-            data: (0..asset_bytes).map(|i| (i % 251) as u8).collect(),
-            annotations: Metadata::Null,
-            discovered_at: at,
-        }]),
+        batch: RecordBatch::Assets(vec![contract::asset(
+            "tail-asset",
+            &(0..asset_bytes)
+                .map(|i| (i % 251) as u8)
+                .collect::<Vec<u8>>(),
+        )
+        .discovered(at)]),
         mode: PutMode::Replace,
     });
     ops.push(Op::Get {

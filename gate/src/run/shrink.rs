@@ -146,7 +146,7 @@ pub fn shrink(ops: Vec<Op>, fails: &mut dyn FnMut(&[Op]) -> Option<usize>) -> Ve
             }
         };
         let mut shortest: Option<Vec<Op>> = None;
-        let records = remove_chunks(batch.to_records(), &mut attempts, &mut |records| {
+        remove_chunks(batch.to_records(), &mut attempts, &mut |records| {
             let mut candidate = best.clone();
             if let Some(op) = candidate.get_mut(i) {
                 *op = with(records);
@@ -160,10 +160,8 @@ pub fn shrink(ops: Vec<Op>, fails: &mut dyn FnMut(&[Op]) -> Option<usize>) -> Ve
                 _ => None,
             }
         });
-        if let Some(mut found) = shortest {
-            if let Some(op) = found.get_mut(i) {
-                *op = with(&records);
-            }
+        // The last candidate that still failed holds exactly the records kept.
+        if let Some(found) = shortest {
             best = found;
         }
     }
@@ -231,17 +229,7 @@ mod tests {
     fn a_large_batch_shrinks_by_chunks_to_the_records_that_matter() {
         // Fails while the put holds more than 100 grants: a page boundary bug.
         let grants = (0..1000)
-            .map(|i| syncproof_engine::Grant {
-                id: format!("g{i:04}"),
-                entitlement: syncproof_engine::EntitlementRef {
-                    id: "e".into(),
-                    resource: syncproof_engine::ResourceId::new("group", "g"),
-                },
-                principal: syncproof_engine::ResourceId::new("user", "u"),
-                sources: Vec::new(),
-                annotations: syncproof_engine::Metadata::Null,
-                discovered_at: syncproof_engine::Timestamp(0),
-            })
+            .map(|i| syncproof_engine::contract::g(&format!("g{i:04}")))
             .collect();
         let ops = vec![
             Op::StartSync,
