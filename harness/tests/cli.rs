@@ -1,7 +1,7 @@
 //! The `syncproof` binary end to end: exit codes, reports, repro files and replay.
 
 mod common;
-use common::syncproof;
+use common::{syncproof, syncproof_with};
 
 #[test]
 fn usage_errors_exit_2() {
@@ -470,8 +470,7 @@ fn the_check_says_where_its_stores_are() {
     let given = tempfile::tempdir().unwrap();
     let from_env = tempfile::tempdir().unwrap();
     let run = |tmp: Option<&std::path::Path>, env: Option<&std::path::Path>| {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_syncproof"));
-        cmd.args([
+        let args = [
             "check",
             "--engines",
             "redb",
@@ -479,19 +478,18 @@ fn the_check_says_where_its_stores_are() {
             "3",
             "--no-contract",
             "--quiet",
-        ]);
-        if let Some(t) = tmp {
-            cmd.arg("--tmp").arg(t);
-        }
-        match env {
-            Some(e) => cmd.env(ENV_VAR, e),
-            None => cmd.env_remove(ENV_VAR),
-        };
-        let out = cmd.output().unwrap();
-        assert!(out.status.success(), "{out:?}");
-        let text = String::from_utf8_lossy(&out.stdout).into_owned()
-            + &String::from_utf8_lossy(&out.stderr);
-        text
+        ];
+        let (code, out, err) = syncproof_with(&args, |cmd| {
+            if let Some(t) = tmp {
+                cmd.arg("--tmp").arg(t);
+            }
+            match env {
+                Some(e) => cmd.env(ENV_VAR, e),
+                None => cmd.env_remove(ENV_VAR),
+            };
+        });
+        assert_eq!(code, 0, "{out}{err}");
+        out + &err
     };
     let out = run(None, Some(from_env.path()));
     let line = format!("stores: {} (", from_env.path().display());

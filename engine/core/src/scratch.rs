@@ -105,10 +105,7 @@ impl Probe {
                 .and_then(|m| mount_of(&m, &canonical))
                 .map(|m| m.fstype),
             free: free_bytes(dir),
-            writable: tempfile::Builder::new()
-                .prefix(PREFIX)
-                .tempdir_in(dir)
-                .is_ok(),
+            writable: tempdir_in(dir).is_ok(),
         }
     }
 
@@ -234,15 +231,7 @@ impl Scratch {
 
     /// A fresh temp dir (removed on drop) in this directory.
     pub fn tempdir(&self) -> std::io::Result<tempfile::TempDir> {
-        tempfile::Builder::new()
-            .prefix(PREFIX)
-            .tempdir_in(&self.path)
-            .map_err(|e| {
-                std::io::Error::new(
-                    e.kind(),
-                    format!("temp dir in {}: {e}", self.path.display()),
-                )
-            })
+        tempdir_in(&self.path)
     }
 
     /// One line for a summary: the directory, its file system, and what that means.
@@ -288,14 +277,17 @@ pub fn pick(candidates: &[(PathBuf, Probe)], system: &Path, system_probe: &Probe
 /// a directory, else in the process's default ([`Scratch::default_dir`]).
 pub fn tempdir(given: Option<&Path>) -> std::io::Result<tempfile::TempDir> {
     match given {
-        Some(d) => tempfile::Builder::new()
-            .prefix(PREFIX)
-            .tempdir_in(d)
-            .map_err(|e| {
-                std::io::Error::new(e.kind(), format!("temp dir in {}: {e}", d.display()))
-            }),
+        Some(d) => tempdir_in(d),
         None => Scratch::default_dir().tempdir(),
     }
+}
+
+/// A fresh temp dir named with [`PREFIX`] in `dir`; the error names `dir`.
+fn tempdir_in(dir: &Path) -> std::io::Result<tempfile::TempDir> {
+    tempfile::Builder::new()
+        .prefix(PREFIX)
+        .tempdir_in(dir)
+        .map_err(|e| std::io::Error::new(e.kind(), format!("temp dir in {}: {e}", dir.display())))
 }
 
 #[cfg(test)]

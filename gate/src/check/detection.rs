@@ -18,6 +18,10 @@ use crate::faults::{Bug, FaultyOpener};
 use crate::model::generate::{case, unaimed_case};
 use crate::run::runner::run_case;
 
+/// The most cases (median over seeds) a class may need to first detection: the issue's
+/// target, held by `gate/tests/detection.rs` and counted by `syncproof bugs --detection`.
+pub const TARGET_CASES: u64 = 50;
+
 /// Which generator the cases come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Cases {
@@ -37,6 +41,11 @@ pub struct Detection {
 }
 
 impl Detection {
+    /// Whether the median is within [`TARGET_CASES`].
+    pub fn within_target(&self) -> bool {
+        self.median().is_some_and(|m| m <= TARGET_CASES)
+    }
+
     /// The median over the seeds, a miss counting as more than any number; `None` when half
     /// the seeds or more missed.
     pub fn median(&self) -> Option<u64> {

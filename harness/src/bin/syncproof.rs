@@ -875,7 +875,7 @@ fn named_bug<B>(
 /// `syncproof bugs --detection`: the table of cases to first detection (exit 1 if a store
 /// could not be set up, 2 on a usage error).
 fn print_detection(seeds: u64, budget: u64) -> ExitCode {
-    use syncproof_gate::check::detection::{measure, Cases, Detection};
+    use syncproof_gate::check::detection::{measure, Cases, Detection, TARGET_CASES};
     if seeds == 0 || budget == 0 {
         return usage("--seeds and --budget must be at least 1");
     }
@@ -917,13 +917,9 @@ fn print_detection(seeds: u64, budget: u64) -> ExitCode {
             per_seed(&u.cases)
         );
     }
-    let within = |d: &[Detection]| {
-        d.iter()
-            .filter(|x| x.median().is_some_and(|m| m <= 50))
-            .count()
-    };
+    let within = |d: &[Detection]| d.iter().filter(|x| x.within_target()).count();
     println!(
-        "  median within 50 cases: {} of {} classes aimed, {} unaimed; the stall classes ({}) are the watchdog's",
+        "  median within {TARGET_CASES} cases: {} of {} classes aimed, {} unaimed; the stall classes ({}) are the watchdog's",
         within(&aimed),
         aimed.len(),
         within(&unaimed),
