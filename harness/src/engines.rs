@@ -1,6 +1,6 @@
 //! The registry of engines syncproof knows: the one place that lists them.
 
-use syncproof_engine::contract::Opener;
+use syncproof_engine::contract::{configuration_label, split_label, Configuration, Opener};
 pub use syncproof_gate::run::kv::KvOpen;
 pub use syncproof_gate::run::repro::NamedOpener;
 
@@ -18,6 +18,56 @@ pub struct EngineInfo {
     pub opener: fn() -> Box<dyn Opener>,
     /// For key-value engines: opens the raw backend in a directory (the KV level).
     pub kv: Option<KvOpen>,
+    /// Its configurations besides the default, for metamorphic testing: `check` draws one
+    /// per case ([`Configuration`]).
+    pub configurations: &'static [Configuration],
+    /// The configuration a selection by label (`fjall+tiny-memtable`) pinned: then
+    /// [`Self::opener`] makes it and [`Self::configurations`] is empty.
+    pub pinned: Option<&'static Configuration>,
+}
+
+impl EngineInfo {
+    /// The label it runs under: its name, or `name+configuration` when pinned.
+    pub fn label(&self) -> String {
+        configuration_label(self.name, self.pinned.map(|c| c.name))
+    }
+
+    /// Its configurations' labels and openers, the default (or the pinned one) first.
+    pub fn configured_openers(&self) -> Vec<(String, Box<dyn Opener>)> {
+        let mut out = vec![(self.label(), (self.opener)())];
+        out.extend(
+            self.configurations
+                .iter()
+                .map(|c| (configuration_label(self.name, Some(c.name)), (c.opener)())),
+        );
+        out
+    }
+
+    /// `self` pinned to its configuration `name`.
+    fn pin(self, name: &str) -> Result<EngineInfo, String> {
+        let c = self
+            .configurations
+            .iter()
+            .find(|c| c.name == name)
+            .ok_or_else(|| {
+                let known: Vec<_> = self.configurations.iter().map(|c| c.name).collect();
+                format!(
+                    "engine {} has no configuration {name:?}; its configurations: {}",
+                    self.name,
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                )
+            })?;
+        Ok(EngineInfo {
+            opener: c.opener,
+            configurations: &[],
+            pinned: Some(c),
+            ..self
+        })
+    }
 }
 
 /// Every engine, the oracle first.
@@ -36,6 +86,8 @@ pub fn all() -> Vec<EngineInfo> {
             settings: || "none".into(),
             opener: || Box::new(syncproof_memory::MemoryOpener::default()),
             kv: None,
+            configurations: &[],
+            pinned: None,
         },
         EngineInfo {
             name: "sqlite",
@@ -49,6 +101,8 @@ pub fn all() -> Vec<EngineInfo> {
             },
             opener: || Box::new(syncproof_sqlite::SqliteOpener::default()),
             kv: None,
+            configurations: syncproof_sqlite::CONFIGURATIONS,
+            pinned: None,
         },
         EngineInfo {
             name: "sled",
@@ -57,6 +111,8 @@ pub fn all() -> Vec<EngineInfo> {
             settings: || "defaults (cache 1 GiB, no compression)".into(),
             opener: || Box::new(syncproof_sled::opener()),
             kv: Some(|dir| Ok(Box::new(syncproof_sled::open(dir)?))),
+            configurations: syncproof_sled::CONFIGURATIONS,
+            pinned: None,
         },
         EngineInfo {
             name: "mdbx",
@@ -72,6 +128,8 @@ pub fn all() -> Vec<EngineInfo> {
             },
             opener: || Box::new(syncproof_mdbx::opener()),
             kv: Some(|dir| Ok(Box::new(syncproof_mdbx::open(dir)?))),
+            configurations: syncproof_mdbx::CONFIGURATIONS,
+            pinned: None,
         },
         EngineInfo {
             name: "redb",
@@ -81,6 +139,8 @@ pub fn all() -> Vec<EngineInfo> {
             settings: || "defaults".into(),
             opener: || Box::new(syncproof_redb::opener()),
             kv: Some(|dir| Ok(Box::new(syncproof_redb::open(dir)?))),
+            configurations: syncproof_redb::CONFIGURATIONS,
+            pinned: None,
         },
         EngineInfo {
             name: "fjall",
@@ -89,16 +149,21 @@ pub fn all() -> Vec<EngineInfo> {
             settings: || "defaults".into(),
             opener: || Box::new(syncproof_fjall::opener()),
             kv: Some(|dir| Ok(Box::new(syncproof_fjall::open(dir)?))),
+            configurations: syncproof_fjall::CONFIGURATIONS,
+            pinned: None,
         },
     ]
 }
 
 /// The opener of the in-tree engine called `label` (`None` for an unknown one): the
 /// [`syncproof_gate::OpenerFn`] that replays and printed regression tests use.
+///
+/// A label names an engine (`fjall`) or one of its configurations (`fjall+tiny-memtable`).
 pub fn opener(label: &str) -> Option<Box<dyn Opener>> {
-    all()
-        .into_iter()
-        .find(|e| e.name == label)
+    select(Some(label))
+        .ok()
+        .and_then(|s| s.into_iter().next())
+        .filter(|e| e.label() == label)
         .map(|e| (e.opener)())
 }
 
@@ -123,14 +188,15 @@ pub fn kv_targets(
 }
 
 /// Looks engines up by comma-separated names, in the order given, each once; `None` or
-/// `"all"` selects every engine.
+/// `"all"` selects every engine. A name may pin a configuration (`fjall+tiny-memtable`).
 pub fn select(names: Option<&str>) -> Result<Vec<EngineInfo>, String> {
     let Some(names) = names.filter(|n| *n != "all") else {
         return Ok(all());
     };
     let mut pool: Vec<Option<EngineInfo>> = all().into_iter().map(Some).collect();
     let mut out = Vec::new();
-    for name in names.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+    for label in names.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let (name, configuration) = split_label(label);
         if out.iter().any(|e: &EngineInfo| e.name == name) {
             continue;
         }
@@ -144,7 +210,11 @@ pub fn select(names: Option<&str>) -> Result<Vec<EngineInfo>, String> {
                     known.join(", ")
                 )
             })?;
-        out.extend(slot.take());
+        match (slot.take(), configuration) {
+            (Some(e), Some(c)) => out.push(e.pin(c)?),
+            (Some(e), None) => out.push(e),
+            (None, _) => {}
+        }
     }
     if out.is_empty() {
         return Err("no engine selected".into());
@@ -167,5 +237,27 @@ mod tests {
             Ok(_) => panic!("unknown engine accepted"),
         }
         assert!(select(Some(",")).is_err_and(|e| e.contains("no engine")));
+    }
+
+    #[test]
+    fn configurations_by_label() {
+        for e in all() {
+            for c in e.configurations {
+                let label = configuration_label(e.name, Some(c.name));
+                let pinned = select(Some(&label)).unwrap();
+                assert_eq!(pinned.len(), 1);
+                assert_eq!(pinned[0].label(), label);
+                assert!(pinned[0].configurations.is_empty());
+                assert!(opener(&label).is_some(), "{label}");
+            }
+            assert!(opener(e.name).is_some());
+        }
+        assert!(all().iter().any(|e| !e.configurations.is_empty()));
+        match select(Some("fjall+nope")) {
+            Err(e) => assert!(e.contains("tiny-memtable"), "{e}"),
+            Ok(_) => panic!("unknown configuration accepted"),
+        }
+        assert!(opener("memory+x").is_none());
+        assert!(opener("nope").is_none());
     }
 }

@@ -192,6 +192,9 @@ impl StorageEngine for Instrumented<'_> {
     fn verify(&self) -> Result<VerifyReport> {
         self.time("verify", || self.inner.verify())
     }
+    fn structure(&self) -> Result<Vec<(&'static str, u64)>> {
+        self.inner.structure()
+    }
 }
 
 #[cfg(test)]

@@ -138,6 +138,15 @@ pub trait StorageEngine: Send + Sync {
         )))
     }
 
+    /// Structural counters of the store, where the engine can tell (B-tree branch pages,
+    /// LSM tables, compactions since open, overflow pages): each named by the engine, each
+    /// above zero once the event it counts has happened (a page split, a memtable flush).
+    /// The gate prints in how many cases each one did, so a configuration that never
+    /// reaches the machinery it exists for shows as a blind spot. Default: none.
+    fn structure(&self) -> Result<Vec<(&'static str, u64)>> {
+        Ok(Vec::new())
+    }
+
     /// Writes one asset into the current sync (SPEC §3 `put_asset`).
     fn put_asset(&self, asset: &Asset) -> Result<()> {
         self.put(&RecordBatch::Assets(vec![asset.clone()]), PutMode::Replace)

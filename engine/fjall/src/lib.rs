@@ -10,6 +10,7 @@ use std::ops::Bound;
 use std::path::Path;
 
 use fjall::{Keyspace, KeyspaceCreateOptions, PersistMode, Readable};
+use syncproof_engine::contract::Configuration;
 use syncproof_engine::kv::{
     drive, Durability, KvBackend, KvOpener, KvSnapshot, ScanVisitor, WriteBatch,
 };
@@ -27,7 +28,71 @@ pub struct FjallBackend {
     db: fjall::Database,
     ks: Keyspace,
     durability: Durability,
+    /// A planted bug ([`Options::reads_active_memtable_only`]).
+    memtable_only: bool,
 }
+
+/// How a fjall backend is opened: the default, or a configuration of [`CONFIGURATIONS`].
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// When writes are persisted.
+    pub durability: Durability,
+    /// Memtable size at which fjall seals it and flushes it to a table (`None`: fjall's
+    /// default, 64 MiB, which no generated case fills).
+    pub max_memtable: Option<u64>,
+    /// Data block size of the tables (`None`: fjall's default).
+    pub data_block: Option<u32>,
+    /// A planted bug for the gate's proof of power, never set by a configuration: point
+    /// reads consult only the active memtable, so a key flushed (or sealed) out of it reads
+    /// as absent. Invisible while the memtable never fills.
+    #[doc(hidden)]
+    pub reads_active_memtable_only: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            durability: Durability::Flush,
+            max_memtable: None,
+            data_block: None,
+            reads_active_memtable_only: false,
+        }
+    }
+}
+
+/// Memtables of 4 KiB and 1 KiB blocks: a case of a few dozen records seals memtables,
+/// flushes tables and triggers compactions.
+pub const TINY_MEMTABLE: Options = Options {
+    durability: Durability::Flush,
+    max_memtable: Some(4 * 1024),
+    data_block: Some(1024),
+    reads_active_memtable_only: false,
+};
+
+/// The configurations besides the default ([`syncproof_engine::contract::Configuration`]).
+pub const CONFIGURATIONS: &[Configuration] = &[
+    Configuration {
+        name: "tiny-memtable",
+        what: "4 KiB memtables and 1 KiB data blocks: cases seal memtables, flush tables and \
+               compact",
+        opener: || {
+            Box::new(
+                KvOpener::new("fjall", |d| FjallBackend::open_with(d, TINY_MEMTABLE))
+                    .stored_in(STORE_ENTRY),
+            )
+        },
+    },
+    Configuration {
+        name: "per-commit",
+        what: "every batch persisted with SyncAll (Durability::Commit)",
+        opener: || {
+            Box::new(
+                KvOpener::new("fjall", |d| FjallBackend::open(d, Durability::Commit))
+                    .stored_in(STORE_ENTRY),
+            )
+        },
+    },
+];
 
 /// The error kind of a fjall error, by what it means: I/O failures (also inside the LSM tree,
 /// and a database poisoned by an earlier failed write) are `Io`; a store locked by another
@@ -49,13 +114,38 @@ fn err(e: fjall::Error) -> Error {
 impl FjallBackend {
     /// Opens (or creates) the database in `dir/fjall`.
     pub fn open(dir: &Path, durability: Durability) -> Result<Self> {
+        Self::open_with(
+            dir,
+            Options {
+                durability,
+                ..Options::default()
+            },
+        )
+    }
+
+    /// Opens (or creates) the database in `dir/fjall` with `options`.
+    pub fn open_with(dir: &Path, options: Options) -> Result<Self> {
         let db = fjall::Database::builder(dir.join(STORE_ENTRY))
             .open()
             .map_err(err)?;
         let ks = db
-            .keyspace("kv", KeyspaceCreateOptions::default)
+            .keyspace("kv", || {
+                let mut o = KeyspaceCreateOptions::default();
+                if let Some(m) = options.max_memtable {
+                    o = o.max_memtable_size(m);
+                }
+                if let Some(b) = options.data_block {
+                    o = o.data_block_size_policy(fjall::config::BlockSizePolicy::all(b));
+                }
+                o
+            })
             .map_err(err)?;
-        Ok(FjallBackend { db, ks, durability })
+        Ok(FjallBackend {
+            db,
+            ks,
+            durability: options.durability,
+            memtable_only: options.reads_active_memtable_only,
+        })
     }
 }
 
@@ -73,10 +163,18 @@ pub fn opener() -> KvOpener<FjallBackend> {
 pub struct FjallSnapshot<'a> {
     snap: fjall::Snapshot,
     ks: &'a Keyspace,
+    memtable_only: bool,
 }
 
 impl KvSnapshot for FjallSnapshot<'_> {
     fn get(&self, key: &[u8], visit: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<bool> {
+        if self.memtable_only {
+            use fjall::AbstractTree;
+            return match self.ks.tree.active_memtable().get(key, fjall::SeqNo::MAX) {
+                Some(v) if !v.is_tombstone() => visit(&v.value).map(|_| true),
+                _ => Ok(false),
+            };
+        }
         match self.snap.get(self.ks, key).map_err(err)? {
             Some(v) => visit(&v).map(|_| true),
             None => Ok(false),
@@ -115,6 +213,7 @@ impl KvBackend for FjallBackend {
         Ok(FjallSnapshot {
             snap: self.db.snapshot(),
             ks: &self.ks,
+            memtable_only: self.memtable_only,
         })
     }
     fn write(&self, batch: &WriteBatch) -> Result<()> {
@@ -141,6 +240,15 @@ impl KvBackend for FjallBackend {
     }
     fn flush(&self) -> Result<()> {
         self.db.persist(PersistMode::SyncAll).map_err(err)
+    }
+    /// Tables on disk (each made by a memtable flush or a compaction) and compactions
+    /// completed since open.
+    fn structure(&self) -> Result<Vec<(&'static str, u64)>> {
+        let n = |x: usize| u64::try_from(x).unwrap_or(u64::MAX);
+        Ok(vec![
+            ("tables", n(self.ks.table_count())),
+            ("compactions", n(self.db.compactions_completed())),
+        ])
     }
 }
 

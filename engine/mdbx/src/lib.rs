@@ -16,6 +16,7 @@ use libmdbx::{
     WriteFlags, RO,
 };
 use syncproof_engine::codec::key::MAX_KEY_LEN;
+use syncproof_engine::contract::Configuration;
 use syncproof_engine::kv::{Durability, KvBackend, KvOpener, KvSnapshot, ScanVisitor, WriteBatch};
 use syncproof_engine::{Error, Result};
 
@@ -67,6 +68,12 @@ fn err(e: libmdbx::Error) -> Error {
 impl MdbxBackend {
     /// Opens (or creates) the environment in `dir/mdbx`.
     pub fn open(dir: &Path, durability: Durability) -> Result<Self> {
+        Self::open_growing(dir, durability, DEFAULT_GROWTH)
+    }
+
+    /// [`Self::open`] with the file growing (and shrinking once that much is free at its
+    /// end) in steps of `growth` bytes.
+    pub fn open_growing(dir: &Path, durability: Durability, growth: isize) -> Result<Self> {
         let path = dir.join(STORE_ENTRY);
         std::fs::create_dir_all(&path)?;
         let sync_mode = match durability {
@@ -78,7 +85,8 @@ impl MdbxBackend {
             mode: Mode::ReadWrite(ReadWriteOptions {
                 sync_mode,
                 max_size: Some(MAX_SIZE),
-                growth_step: Some(16 << 20),
+                growth_step: Some(growth),
+                shrink_threshold: (growth != DEFAULT_GROWTH).then_some(2 * growth),
                 ..ReadWriteOptions::default()
             }),
             ..DatabaseOptions::default()
@@ -123,6 +131,38 @@ impl MdbxBackend {
         Ok(())
     }
 }
+
+/// The step by which the file grows by default.
+const DEFAULT_GROWTH: isize = 16 << 20;
+
+/// The configurations besides the default ([`Configuration`]).
+pub const CONFIGURATIONS: &[Configuration] = &[
+    Configuration {
+        name: "small-growth",
+        what: "the file grows in 64 KiB steps and shrinks when 128 KiB are free: cases remap \
+               the environment as it grows and shrinks",
+        opener: || {
+            Box::new(
+                KvOpener::new("mdbx", |d| {
+                    MdbxBackend::open_growing(d, Durability::Flush, 64 << 10)
+                })
+                .stored_in(STORE_ENTRY)
+                .with_read_only(MdbxBackend::open_read_only),
+            )
+        },
+    },
+    Configuration {
+        name: "per-commit",
+        what: "every commit durable (SyncMode::Durable, Durability::Commit)",
+        opener: || {
+            Box::new(
+                KvOpener::new("mdbx", |d| MdbxBackend::open(d, Durability::Commit))
+                    .stored_in(STORE_ENTRY)
+                    .with_read_only(MdbxBackend::open_read_only),
+            )
+        },
+    },
+];
 
 /// The default: durable after `flush()`.
 pub fn open(dir: &Path) -> Result<MdbxBackend> {
@@ -240,6 +280,16 @@ impl KvBackend for MdbxBackend {
     fn flush(&self) -> Result<()> {
         self.refuse_if_read_only()?;
         self.db.sync(true).map(|_| ()).map_err(err)
+    }
+    /// Branch pages of the B-tree (above zero once a leaf split) and overflow pages (values
+    /// larger than a page).
+    fn structure(&self) -> Result<Vec<(&'static str, u64)>> {
+        let stat = self.db.stat().map_err(err)?;
+        let n = |x: usize| u64::try_from(x).unwrap_or(u64::MAX);
+        Ok(vec![
+            ("branch_pages", n(stat.branch_pages())),
+            ("overflow_pages", n(stat.overflow_pages())),
+        ])
     }
 }
 

@@ -10,6 +10,7 @@ use std::ops::Bound;
 use std::path::Path;
 
 use redb::{ReadTransaction, ReadableDatabase, TableDefinition};
+use syncproof_engine::contract::Configuration;
 use syncproof_engine::kv::{
     drive, Durability, KvBackend, KvOpener, KvSnapshot, ScanVisitor, WriteBatch,
 };
@@ -48,7 +49,12 @@ fn err(e: impl Into<redb::Error>) -> Error {
 impl RedbBackend {
     /// Opens (or creates) the database file `dir/redb`.
     pub fn open(dir: &Path, durability: Durability) -> Result<Self> {
-        let db = redb::Database::create(dir.join(STORE_ENTRY)).map_err(err)?;
+        Self::open_with(dir, durability, &redb::Builder::new())
+    }
+
+    /// [`Self::open`] with redb's `builder` (cache size, integrity check on open).
+    pub fn open_with(dir: &Path, durability: Durability, builder: &redb::Builder) -> Result<Self> {
+        let db = builder.create(dir.join(STORE_ENTRY)).map_err(err)?;
         let txn = db.begin_write().map_err(err)?;
         txn.open_table(TABLE).map_err(err)?;
         txn.commit().map_err(err)?;
@@ -92,6 +98,57 @@ impl RedbBackend {
         txn.commit().map_err(err)
     }
 }
+
+/// The configurations besides the default ([`Configuration`]).
+pub const CONFIGURATIONS: &[Configuration] = &[
+    Configuration {
+        name: "tiny-cache",
+        what: "a 16 KiB page cache (default 1 GiB): reads of a few dozen records go to the \
+               file and evict",
+        opener: || {
+            Box::new(
+                KvOpener::new("redb", |d| {
+                    RedbBackend::open_with(
+                        d,
+                        Durability::Flush,
+                        redb::Builder::new().set_cache_size(16 << 10),
+                    )
+                })
+                .stored_in(STORE_ENTRY)
+                .with_read_only(RedbBackend::open_read_only),
+            )
+        },
+    },
+    Configuration {
+        name: "checked-open",
+        what: "every open verifies every page's checksum and rebuilds the allocator \
+               (set_check_integrity_on_open): each reopen runs redb's repair path",
+        opener: || {
+            Box::new(
+                KvOpener::new("redb", |d| {
+                    RedbBackend::open_with(
+                        d,
+                        Durability::Flush,
+                        redb::Builder::new().set_check_integrity_on_open(true),
+                    )
+                })
+                .stored_in(STORE_ENTRY)
+                .with_read_only(RedbBackend::open_read_only),
+            )
+        },
+    },
+    Configuration {
+        name: "per-commit",
+        what: "every commit Durability::Immediate (Durability::Commit)",
+        opener: || {
+            Box::new(
+                KvOpener::new("redb", |d| RedbBackend::open(d, Durability::Commit))
+                    .stored_in(STORE_ENTRY)
+                    .with_read_only(RedbBackend::open_read_only),
+            )
+        },
+    },
+];
 
 /// The default: durable after `flush()`.
 pub fn open(dir: &Path) -> Result<RedbBackend> {
@@ -224,6 +281,20 @@ impl KvBackend for RedbBackend {
     }
     fn flush(&self) -> Result<()> {
         contained(|| self.commit_durably())
+    }
+    /// Branch pages of the B-trees (above zero once a leaf split) and bytes freed and not
+    /// yet reused, from the stats of a write transaction that is then aborted.
+    fn structure(&self) -> Result<Vec<(&'static str, u64)>> {
+        let Db::Writable(db) = &self.db else {
+            return Ok(Vec::new());
+        };
+        let txn = db.begin_write().map_err(err)?;
+        let stats = txn.stats().map_err(err)?;
+        txn.abort().map_err(err)?;
+        Ok(vec![
+            ("branch_pages", stats.branch_pages()),
+            ("fragmented_bytes", stats.fragmented_bytes()),
+        ])
     }
 }
 

@@ -10,6 +10,7 @@ use std::ops::Bound;
 use std::path::Path;
 use std::sync::{RwLock, RwLockReadGuard};
 
+use syncproof_engine::contract::Configuration;
 use syncproof_engine::kv::{
     drive, Durability, KvBackend, KvOpener, KvSnapshot, ScanVisitor, WriteBatch,
 };
@@ -47,7 +48,12 @@ impl SledBackend {
     /// acquire lock" (sled's own test build blocks on the lock for this reason). Opening
     /// retries on that error alone, with backoff, for up to [`LOCK_WAIT`].
     pub fn open(dir: &Path, durability: Durability) -> Result<Self> {
-        let config = sled::Config::new().path(dir.join(STORE_ENTRY));
+        Self::open_with(dir, durability, sled::Config::new())
+    }
+
+    /// [`Self::open`] with sled's `config` (its path is set here).
+    pub fn open_with(dir: &Path, durability: Durability, config: sled::Config) -> Result<Self> {
+        let config = config.path(dir.join(STORE_ENTRY));
         let start = std::time::Instant::now();
         let mut pause = std::time::Duration::from_millis(1);
         loop {
@@ -85,6 +91,40 @@ impl SledBackend {
         }
     }
 }
+
+/// The configurations besides the default ([`Configuration`]).
+pub const CONFIGURATIONS: &[Configuration] = &[
+    Configuration {
+        name: "tiny-segments",
+        what: "4 KiB log segments (default 512 KiB; sled's own knob for triggering \
+               correctness-critical paths) and a 64 KiB cache: cases roll segments, store \
+               large values as blobs and page nodes out",
+        opener: || {
+            Box::new(
+                KvOpener::new("sled", |d| {
+                    SledBackend::open_with(
+                        d,
+                        Durability::Flush,
+                        sled::Config::new()
+                            .segment_size(4096)
+                            .cache_capacity(64 << 10),
+                    )
+                })
+                .stored_in(STORE_ENTRY),
+            )
+        },
+    },
+    Configuration {
+        name: "per-commit",
+        what: "a flush after every batch (Durability::Commit)",
+        opener: || {
+            Box::new(
+                KvOpener::new("sled", |d| SledBackend::open(d, Durability::Commit))
+                    .stored_in(STORE_ENTRY),
+            )
+        },
+    },
+];
 
 /// The default: durable after `flush()`.
 pub fn open(dir: &Path) -> Result<SledBackend> {

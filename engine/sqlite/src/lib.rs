@@ -29,7 +29,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use runs::{not_found, read_run, write_run};
 use rusqlite::{Connection, OptionalExtension};
-use syncproof_engine::contract::Opener;
+use syncproof_engine::contract::{Configuration, Opener};
 use syncproof_engine::kv::Durability;
 use syncproof_engine::*;
 
@@ -68,25 +68,55 @@ pub struct SqliteEngine {
 #[derive(Clone, Copy, Debug)]
 pub struct SqliteOpener {
     pub durability: Durability,
+    /// `PRAGMA` statements run on a new connection before the journal mode is set (a page
+    /// size takes effect only there, on a database with no tables yet).
+    pub pragmas: &'static str,
 }
 
 impl Default for SqliteOpener {
     fn default() -> Self {
         SqliteOpener {
             durability: Durability::Flush,
+            pragmas: "",
         }
     }
 }
+
+/// The configurations besides the default ([`Configuration`]).
+pub const CONFIGURATIONS: &[Configuration] = &[
+    Configuration {
+        name: "small-pages",
+        what: "512-byte pages and a 10-page cache (defaults 4 KiB, 2 MiB): cases split B-tree \
+               pages, spill rows and index keys to overflow pages, and spill the cache",
+        opener: || {
+            Box::new(SqliteOpener {
+                pragmas: "PRAGMA page_size = 512; PRAGMA cache_size = 10;",
+                ..SqliteOpener::default()
+            })
+        },
+    },
+    Configuration {
+        name: "per-commit",
+        what: "synchronous = FULL: every commit synced (Durability::Commit)",
+        opener: || {
+            Box::new(SqliteOpener {
+                durability: Durability::Commit,
+                ..SqliteOpener::default()
+            })
+        },
+    },
+];
 
 impl Opener for SqliteOpener {
     fn name(&self) -> &str {
         "sqlite"
     }
     fn open(&self, dir: &Path, config: EngineConfig) -> Result<Box<dyn StorageEngine>> {
-        Ok(Box::new(SqliteEngine::open(
+        Ok(Box::new(SqliteEngine::open_with(
             &dir.join(STORE_ENTRY),
             config,
             self.durability,
+            self.pragmas,
         )?))
     }
     fn store_entry(&self) -> Option<&str> {
@@ -115,7 +145,18 @@ fn lock(m: &Mutex<Inner>) -> MutexGuard<'_, Inner> {
 impl SqliteEngine {
     /// Opens (or creates) the database file at `path`.
     pub fn open(path: &Path, config: EngineConfig, durability: Durability) -> Result<Self> {
+        Self::open_with(path, config, durability, "")
+    }
+
+    /// [`Self::open`], running `pragmas` first ([`SqliteOpener::pragmas`]).
+    pub fn open_with(
+        path: &Path,
+        config: EngineConfig,
+        durability: Durability,
+        pragmas: &str,
+    ) -> Result<Self> {
         let conn = Connection::open(path).map_err(err)?;
+        conn.execute_batch(pragmas).map_err(err)?;
         let sync = match durability {
             Durability::Flush => "NORMAL",
             Durability::Commit => "FULL",
@@ -407,5 +448,21 @@ impl StorageEngine for SqliteEngine {
 
     fn verify(&self) -> Result<VerifyReport> {
         self.verify_store()
+    }
+
+    /// Pages beyond one root page per table and index (above zero once a B-tree split or a
+    /// row overflowed) and pages on the free list.
+    fn structure(&self) -> Result<Vec<(&'static str, u64)>> {
+        let inner = self.lock();
+        let one = |sql: &str| -> Result<u64> {
+            let n: i64 = inner.conn.query_row(sql, [], |r| r.get(0)).map_err(err)?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        };
+        let pages = one("PRAGMA page_count")?;
+        let roots = one("SELECT count(*) FROM sqlite_schema WHERE rootpage > 0")?;
+        Ok(vec![
+            ("pages_beyond_roots", pages.saturating_sub(roots + 1)),
+            ("free_pages", one("PRAGMA freelist_count")?),
+        ])
     }
 }

@@ -31,7 +31,8 @@ use crate::run::watchdog::{watch, Beat, Stall, StallFinding, Task};
 /// The engines of a run and its options.
 pub struct Harness {
     oracle: Box<dyn Opener>,
-    engines: Vec<(String, Box<dyn Opener>)>,
+    /// Per engine under test: its configurations' labels and openers, its default first.
+    engines: Vec<Vec<(String, Box<dyn Opener>)>>,
     regression_opener: String,
     /// What the run does.
     pub options: Options,
@@ -46,7 +47,8 @@ impl Default for Harness {
 /// The API level over borrowed engines, as the driver runs it.
 struct Api<'h> {
     oracle: &'h dyn Opener,
-    subjects: Vec<(String, &'h dyn Opener)>,
+    /// Per engine: its configurations, the default first.
+    subjects: Vec<Vec<(String, &'h dyn Opener)>>,
     tmp: Option<&'h std::path::Path>,
     inject: Option<String>,
 }
@@ -55,7 +57,16 @@ impl Level for Api<'_> {
     type Op = Op;
     type Finding = Finding;
     fn engine_labels(&self) -> Vec<String> {
-        self.subjects.iter().map(|(l, _)| l.clone()).collect()
+        self.subjects
+            .iter()
+            .filter_map(|c| c.first().map(|(l, _)| l.clone()))
+            .collect()
+    }
+    fn case_labels(&self, seed: u64, index: u64) -> Vec<String> {
+        self.drawn(seed, index)
+            .into_iter()
+            .map(|(l, _)| l)
+            .collect()
     }
     fn generate(&self, seed: u64, index: u64, max_ops: usize) -> Vec<Op> {
         generate::case(seed, index, max_ops)
@@ -63,8 +74,17 @@ impl Level for Api<'_> {
     fn reference_label(&self) -> String {
         format!("{} (oracle)", self.oracle.name())
     }
-    fn run(&self, seed: u64, ops: &[Op], beat: &Beat) -> Result<CaseRun<Finding>, String> {
-        run_case_watched(seed, ops, self.oracle, &self.subjects, self.tmp, beat, None)
+    fn run(
+        &self,
+        seed: u64,
+        index: u64,
+        ops: &[Op],
+        beat: &Beat,
+    ) -> Result<CaseRun<Finding>, String> {
+        let drawn = self.drawn(seed, index);
+        let mut run = run_case_watched(seed, ops, self.oracle, &drawn, self.tmp, beat, None)?;
+        run.configurations = drawn.into_iter().map(|(l, _)| l).collect();
+        Ok(run)
     }
     fn save_stall(
         &self,
@@ -89,6 +109,30 @@ impl Level for Api<'_> {
     }
 }
 
+impl<'h> Api<'h> {
+    /// The configuration of every engine that case `index` runs under
+    /// ([`generate::configuration`]).
+    fn drawn(&self, seed: u64, index: u64) -> Vec<(String, &'h dyn Opener)> {
+        self.subjects
+            .iter()
+            .enumerate()
+            .filter_map(|(j, c)| {
+                c.get(generate::configuration(seed, index, j, c.len()))
+                    .cloned()
+            })
+            .collect()
+    }
+
+    /// Every configuration of every engine, looked up by label.
+    fn by_label(&self, label: &str) -> Option<(String, &'h dyn Opener)> {
+        self.subjects
+            .iter()
+            .flatten()
+            .find(|(l, _)| l == label)
+            .cloned()
+    }
+}
+
 impl Harness {
     /// A harness with the memory engine as the oracle and no engine under test yet.
     pub fn new() -> Self {
@@ -101,7 +145,19 @@ impl Harness {
     }
     /// Adds an engine under test.
     pub fn engine(mut self, label: impl Into<String>, opener: Box<dyn Opener>) -> Self {
-        self.engines.push((label.into(), opener));
+        self.engines.push(vec![(label.into(), opener)]);
+        self
+    }
+    /// Adds a configuration to the engine added last (metamorphic testing: see
+    /// [`syncproof_engine::contract::Configuration`]): each case runs that engine under one
+    /// of its configurations, drawn per case, the default included; its label
+    /// (`fjall+tiny-memtable`) is what findings and repros name. Without an engine added
+    /// first it is the first engine.
+    pub fn configuration(mut self, label: impl Into<String>, opener: Box<dyn Opener>) -> Self {
+        match self.engines.last_mut() {
+            Some(c) => c.push((label.into(), opener)),
+            None => self.engines.push(vec![(label.into(), opener)]),
+        }
         self
     }
     /// Sets the number of cases.
@@ -138,7 +194,7 @@ impl Harness {
             subjects: self
                 .engines
                 .iter()
-                .map(|(l, o)| (l.clone(), o.as_ref()))
+                .map(|c| c.iter().map(|(l, o)| (l.clone(), o.as_ref())).collect())
                 .collect(),
             tmp: self.options.tmp.as_deref(),
             inject: self.options.inject.clone(),
@@ -151,6 +207,7 @@ impl Harness {
         let jobs: Vec<(&str, &dyn Opener, &Check)> = self
             .engines
             .iter()
+            .filter_map(|c| c.first())
             .flat_map(|(l, e)| CHECKS.iter().map(move |c| (l.as_str(), e.as_ref(), c)))
             .collect();
         let next = std::sync::atomic::AtomicUsize::new(0);
@@ -228,6 +285,9 @@ impl Harness {
             failure,
             start.elapsed().as_secs_f64(),
         );
+        for (label, _) in api.subjects.iter().flatten() {
+            report.configurations.entry(label.clone()).or_insert(0);
+        }
         report.contract_checks = if o.contract { CHECKS.len() } else { 0 };
         report.contract_failures = contract_failures;
         report
@@ -243,12 +303,8 @@ impl Harness {
     ) -> FailureReport<Repro> {
         let o = &self.options;
         let labels = culprits(&finding.outcomes);
-        let culprits: Vec<(String, &dyn Opener)> = api
-            .subjects
-            .iter()
-            .filter(|(l, _)| labels.contains(l))
-            .cloned()
-            .collect();
+        let culprits: Vec<(String, &dyn Opener)> =
+            labels.iter().filter_map(|l| api.by_label(l)).collect();
         let original_ops = ops.len();
         let again = |candidate: &[Op]| {
             run_case(o.seed, candidate, api.oracle, &culprits, api.tmp)

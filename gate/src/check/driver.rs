@@ -31,11 +31,18 @@ pub trait Level: Sync {
     fn generate(&self, seed: u64, index: u64, max_ops: usize) -> Vec<Self::Op>;
     /// The label of the reference the engines are compared with.
     fn reference_label(&self) -> String;
-    /// Runs one case on fresh stores, saying each op on `beat`. `Err` only when a store
-    /// cannot be set up at all.
+    /// The labels case `index` runs the engines under, in [`Self::engine_labels`]' order:
+    /// each engine's label, or the label of the configuration drawn for the case.
+    fn case_labels(&self, seed: u64, index: u64) -> Vec<String> {
+        let _ = (seed, index);
+        self.engine_labels()
+    }
+    /// Runs case `index` (its `ops`) on fresh stores, saying each op on `beat`. `Err` only
+    /// when a store cannot be set up at all.
     fn run(
         &self,
         seed: u64,
+        index: u64,
         ops: &[Self::Op],
         beat: &Beat,
     ) -> Result<CaseRun<Self::Finding>, String>;
@@ -103,7 +110,7 @@ pub fn drive<L: Level>(level: &L, o: &Options, what: &'static str) -> Driven<L> 
         };
         let ops = level.generate(o.seed, index, o.max_ops);
         beat.case(index);
-        match level.run(o.seed, &ops, beat) {
+        match level.run(o.seed, index, &ops, beat) {
             Err(e) => {
                 lock(&setup_errors).push((index, e));
                 stop.store(true, Ordering::Relaxed);
@@ -158,7 +165,7 @@ fn report_stall<L: Level>(level: &L, o: &Options, what: &str, stall: Stall) {
     };
     let engine = match subject {
         Some(i) => level
-            .engine_labels()
+            .case_labels(o.seed, case)
             .get(i)
             .cloned()
             .unwrap_or_else(|| format!("engine {i}")),

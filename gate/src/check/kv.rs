@@ -31,7 +31,13 @@ impl Level for Kv<'_> {
     fn reference_label(&self) -> String {
         "btree".into()
     }
-    fn run(&self, _seed: u64, ops: &[KvOp], beat: &Beat) -> Result<CaseRun<KvFinding>, String> {
+    fn run(
+        &self,
+        _seed: u64,
+        _index: u64,
+        ops: &[KvOp],
+        beat: &Beat,
+    ) -> Result<CaseRun<KvFinding>, String> {
         run_watched(ops, self.targets, self.tmp, Some(beat))
     }
     fn save_stall(

@@ -53,12 +53,34 @@ impl<R: ReproText> Report<R> {
             self.checked_applications, self.sequence_secs, self.checked_per_sec
         );
         let _ = writeln!(s, "  stores: {}", self.stores.describe());
+        if self.configurations.len() > self.engines.len() {
+            let each: Vec<String> = self
+                .configurations
+                .iter()
+                .map(|(l, n)| format!("{l} {n}"))
+                .collect();
+            let _ = writeln!(
+                s,
+                "  configurations (cases each, drawn per case): {}",
+                each.join(", ")
+            );
+        }
         for e in &self.engines {
             let worst = e.latency.values().map(|p| p.p99_us).fold(0.0, f64::max);
             let _ = writeln!(
                 s,
-                "  {:<14} {:>8} ops  {:>9.0} ops/s  worst p99 {:>9.1} µs",
-                e.engine, e.ops, e.ops_per_sec, worst
+                "  {:<width$} {:>8} ops  {:>9.0} ops/s  worst p99 {:>9.1} µs",
+                e.engine,
+                e.ops,
+                e.ops_per_sec,
+                worst,
+                width = self
+                    .engines
+                    .iter()
+                    .map(|e| e.engine.chars().count())
+                    .max()
+                    .unwrap_or(0)
+                    .max(14)
             );
         }
         let _ = writeln!(
@@ -88,6 +110,31 @@ impl<R: ReproText> Report<R> {
         if !self.reach.is_empty() {
             let _ = writeln!(s, "            reach {}", kv(&self.reach));
         }
+        if !self.structure.is_empty() {
+            let each: Vec<String> = self
+                .structure
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{} {} {}/{} (max {})",
+                        e.engine, e.counter, e.cases, e.of, e.max
+                    )
+                })
+                .collect();
+            let _ = writeln!(
+                s,
+                "            structure (cases that ended with it above zero): {}",
+                each.join(", ")
+            );
+        }
+        if self.level == "api" {
+            let r = self.records_per_case;
+            let _ = writeln!(
+                s,
+                "            records put per case: p50 {} p90 {} max {}",
+                r.p50, r.p90, r.max
+            );
+        }
         let blind = self.blind_spots();
         if !blind.is_empty() {
             let _ = writeln!(s, "  blind spots: never exercised: {}", blind.join(", "));
@@ -98,9 +145,14 @@ impl<R: ReproText> Report<R> {
             } else {
                 let _ = writeln!(
                     s,
-                    "  contract: {} checks on each of {} engines, {} failed",
+                    "  contract: {} checks on each of {} engines{}, {} failed",
                     self.contract_checks,
                     self.engines.len(),
+                    if self.configurations.len() > self.engines.len() {
+                        " (default configurations)"
+                    } else {
+                        ""
+                    },
                     self.contract_failures.len()
                 );
             }

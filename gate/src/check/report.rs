@@ -86,6 +86,33 @@ pub struct ContractFailure {
     pub message: String,
 }
 
+/// A structural counter of one engine configuration (`StorageEngine::structure`): in how
+/// many of its cases it ended above zero (the event it counts happened), and its largest value.
+#[derive(Clone, Debug, Serialize)]
+pub struct StructuralEvent {
+    /// The label the engine ran under.
+    pub engine: String,
+    /// The engine's name for the counter.
+    pub counter: String,
+    /// Cases that ended with it above zero.
+    pub cases: u64,
+    /// Cases that reported it.
+    pub of: u64,
+    /// Its largest value.
+    pub max: u64,
+}
+
+/// Records the puts of a case carried: the size proxy for engines without counters.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct RecordsPerCase {
+    /// Median (the lower bound of its histogram bucket).
+    pub p50: u64,
+    /// 90th percentile (likewise).
+    pub p90: u64,
+    /// Largest.
+    pub max: u64,
+}
+
 /// The kinds a level's coverage lists, each with its count (zero when never seen).
 pub struct Kinds {
     /// Its op kinds.
@@ -133,6 +160,13 @@ pub struct Report<R = crate::run::repro::Repro> {
     pub reach: BTreeMap<String, u64>,
     /// Error kinds the reference returned, every kind listed.
     pub error_kinds: BTreeMap<String, u64>,
+    /// Cases run, by the label each engine ran under: one entry per configuration of every
+    /// engine under test (empty at the KV level).
+    pub configurations: BTreeMap<String, u64>,
+    /// Structural counters per engine configuration, where the engines can tell.
+    pub structure: Vec<StructuralEvent>,
+    /// Records put per case.
+    pub records_per_case: RecordsPerCase,
     /// Contract checks run per engine (0 when the contract did not run).
     pub contract_checks: usize,
     /// The contract checks that failed.
@@ -226,6 +260,24 @@ impl<R> Report<R> {
                     )
                 })
                 .collect(),
+            configurations: driven.totals.configurations,
+            structure: driven
+                .totals
+                .structure
+                .iter()
+                .map(|((engine, counter), h)| StructuralEvent {
+                    engine: engine.clone(),
+                    counter: counter.to_string(),
+                    cases: h.cases,
+                    of: h.of,
+                    max: h.max,
+                })
+                .collect(),
+            records_per_case: RecordsPerCase {
+                p50: driven.totals.records_put.quantile_ns(0.5),
+                p90: driven.totals.records_put.quantile_ns(0.9),
+                max: driven.totals.records_put.quantile_ns(1.0),
+            },
             contract_checks: 0,
             contract_failures: Vec::new(),
             failure,
@@ -264,6 +316,26 @@ impl<R> Report<R> {
             .iter()
             .filter(|(_, n)| **n == 0)
             .map(|(k, _)| format!("reach {k}"));
-        ops.chain(errors).chain(reach).collect()
+        ops.chain(errors)
+            .chain(reach)
+            .chain(self.structural_blind_spots())
+            .collect()
+    }
+
+    /// Structural counters that no configuration of an engine ever moved above zero
+    /// (`engine counter`): machinery the run never reached on that engine.
+    pub fn structural_blind_spots(&self) -> Vec<String> {
+        let mut by_engine: BTreeMap<(String, &str), u64> = BTreeMap::new();
+        for e in &self.structure {
+            let (engine, _) = syncproof_engine::contract::split_label(&e.engine);
+            *by_engine
+                .entry((engine.to_string(), e.counter.as_str()))
+                .or_default() += e.cases;
+        }
+        by_engine
+            .into_iter()
+            .filter(|(_, n)| *n == 0)
+            .map(|((engine, counter), _)| format!("structure {engine} {counter}"))
+            .collect()
     }
 }

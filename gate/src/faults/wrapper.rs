@@ -274,4 +274,7 @@ impl StorageEngine for Faulty {
     fn flush(&self) -> Result<()> {
         self.inner.flush()
     }
+    fn structure(&self) -> Result<Vec<(&'static str, u64)>> {
+        self.inner.structure()
+    }
 }

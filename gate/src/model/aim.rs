@@ -11,7 +11,14 @@
 //! - turns some new full syncs into re-syncs of the sync before: most of its records put
 //!   again with a later `discovered_at`, some changed in one field, some dropped (the
 //!   episode's own puts are the added ones), some of them if-newer; when the re-sync ends,
-//!   a diff of the two syncs follows.
+//!   a diff of the two syncs follows;
+//! - resumes lists of a written sync with their own tokens (see `Op::ResumeList` below);
+//! - reads back what the engine must keep where a bug would drop it: the last grant batch's
+//!   sync after a reopen, and a grant's old principal after an overwrite moved it;
+//! - runs most cleanups between syncs (the one in progress ended first) with a history
+//!   (empty full syncs started and ended until three are finished) and a `keep` below it,
+//!   most of them after viewing the oldest (which cleanup must spare);
+//! - makes some resumes carry a token over 64 KiB (hostile input a decoder must refuse).
 //!
 //! The pass is deterministic in its seed and its output is an ordinary op sequence, so
 //! shrinking, repros and replay are unchanged. It models the engine's sync bookkeeping only
@@ -20,7 +27,7 @@
 
 use syncproof_engine::*;
 
-use crate::model::ops::{Op, SyncRef};
+use crate::model::ops::{Op, SyncRef, TokenRef};
 use crate::model::rng::Rng;
 use crate::model::universe;
 
@@ -90,6 +97,33 @@ impl Written {
             }
         }
         rng.pick(&keys).cloned()
+    }
+
+    /// A query for a list to resume: half the time `q` aimed ([`Self::query`]), else an
+    /// unfiltered list of a kind with at least two records here, so a list of one-record
+    /// pages issues a token (a filter aimed at one record rarely matches two).
+    fn paged_query(&self, q: &ListQuery, rng: &mut Rng) -> ListQuery {
+        let many = [
+            (self.grants.len(), ListQuery::Grants(GrantFilter::All)),
+            (
+                self.resources.len(),
+                ListQuery::Resources(ResourceFilter::default()),
+            ),
+            (
+                self.entitlements.len(),
+                ListQuery::Entitlements(EntitlementFilter::default()),
+            ),
+            (self.types.len(), ListQuery::ResourceTypes),
+        ];
+        let kinds: Vec<&ListQuery> = many
+            .iter()
+            .filter(|(n, _)| *n >= 2)
+            .map(|(_, q)| q)
+            .collect();
+        match rng.pick(&kinds) {
+            Some(k) if rng.percent(50) => (*k).clone(),
+            _ => self.query(q, rng),
+        }
     }
 
     /// The same query with its filter values taken from written records.
@@ -265,19 +299,51 @@ fn nth(n: usize) -> Option<SyncRef> {
 #[derive(Default)]
 struct Syncs {
     records: Vec<Written>,
+    /// Per sync: whether it is full, and whether it was ended.
+    full: Vec<bool>,
+    ended: Vec<bool>,
     current: Option<usize>,
     open: bool,
 }
 
 impl Syncs {
-    fn create(&mut self) -> usize {
+    fn create(&mut self, full: bool) -> usize {
         self.records.push(Written::default());
+        self.full.push(full);
+        self.ended.push(false);
         let i = self.records.len() - 1;
         self.current = Some(i);
         self.open = true;
         i
     }
+
+    /// The syncs believed full and ended, oldest first.
+    fn finished_full(&self) -> Vec<usize> {
+        (0..self.records.len())
+            .filter(|&k| self.full.get(k) == Some(&true) && self.ended.get(k) == Some(&true))
+            .collect()
+    }
 }
+
+/// The unfiltered list of the kind of `batch` (`None` for assets, which have no list).
+fn list_of(batch: &RecordBatch) -> Option<ListQuery> {
+    Some(match batch {
+        RecordBatch::Grants(_) => ListQuery::Grants(GrantFilter::All),
+        RecordBatch::Resources(_) => ListQuery::Resources(ResourceFilter::default()),
+        RecordBatch::Entitlements(_) => ListQuery::Entitlements(EntitlementFilter::default()),
+        RecordBatch::ResourceTypes(_) => ListQuery::ResourceTypes,
+        RecordBatch::Assets(_) => return None,
+    })
+}
+
+/// Percent of aimed cleanups that view the oldest finished full sync first.
+const VIEW_BEFORE_CLEANUP_PERCENT: u64 = 75;
+
+/// Length of the over-long forged tokens: past the 64 KiB a token may have.
+const LONG_TOKEN: usize = 64 * 1024 + 1;
+
+/// Percent of unaimed resumes that carry an over-long token.
+const LONG_TOKEN_PERCENT: u64 = 10;
 
 /// Aims `ops` (see the module doc) with the generator seeded by `seed`, keeping at most
 /// `max_ops` ops.
@@ -287,6 +353,8 @@ pub fn aim(ops: Vec<Op>, seed: u64, max_ops: usize) -> Vec<Op> {
     let mut syncs = Syncs::default();
     // A re-sync in progress: (the sync it re-syncs, the re-sync).
     let mut resync: Option<(usize, usize)> = None;
+    // The sync the last listable batch went to, and its list.
+    let mut last_batch: Option<(usize, ListQuery)> = None;
     let mut out = Vec::with_capacity(ops.len());
     for op in ops {
         let aimed = rng.percent(AIM_PERCENT);
@@ -300,7 +368,7 @@ pub fn aim(ops: Vec<Op>, seed: u64, max_ops: usize) -> Vec<Op> {
                 if !creates {
                     continue;
                 }
-                let this = syncs.create();
+                let this = syncs.create(full);
                 if let Some(p) = prev {
                     let has = syncs.records.get(p).is_some_and(|w| !w.is_empty());
                     if full && has && rng.percent(RESYNC_PERCENT) {
@@ -324,12 +392,15 @@ pub fn aim(ops: Vec<Op>, seed: u64, max_ops: usize) -> Vec<Op> {
             }
             Op::StartSync => {
                 if !syncs.open || syncs.current.is_none() {
-                    syncs.create();
+                    syncs.create(true);
                 }
                 out.push(Op::StartSync);
             }
             Op::EndSync => {
                 out.push(Op::EndSync);
+                if let Some(e) = syncs.current.and_then(|c| syncs.ended.get_mut(c)) {
+                    *e = true;
+                }
                 syncs.open = false;
                 if let Some((base, applied)) = resync.take() {
                     if syncs.current == Some(applied) {
@@ -341,16 +412,90 @@ pub fn aim(ops: Vec<Op>, seed: u64, max_ops: usize) -> Vec<Op> {
             }
             Op::Reopen => {
                 out.push(Op::Reopen);
+                // Read back the sync the last batch went to: a reopen must keep it.
+                if let Some((k, q)) = last_batch.take().filter(|_| aimed) {
+                    if let Some(of) = nth(k) {
+                        out.push(Op::List {
+                            sync: Some(of),
+                            query: q,
+                            page_size: 0,
+                        });
+                    }
+                }
                 syncs.current = None;
                 syncs.open = false;
                 resync = None;
             }
             Op::Put { batch, mode } => {
                 all.absorb(&batch);
+                // Grants this batch moves to another principal, in the sync it lands in.
+                let mut moved: Vec<ResourceId> = Vec::new();
+                if let Some(c) = syncs.current {
+                    if let (Some(w), RecordBatch::Grants(v)) = (syncs.records.get(c), &batch) {
+                        for g in v {
+                            let old = w.grants.iter().rev().find(|o| o.id == g.id);
+                            if let Some(o) = old.filter(|o| o.principal != g.principal) {
+                                moved.push(o.principal.clone());
+                            }
+                        }
+                    }
+                    if let Some(q) = list_of(&batch) {
+                        last_batch = Some((c, q));
+                    }
+                }
                 if let Some(w) = syncs.current.and_then(|c| syncs.records.get_mut(c)) {
                     w.absorb(&batch);
                 }
                 out.push(Op::Put { batch, mode });
+                // The old principal's list must no longer hold a moved grant.
+                if let (Some(p), Some(of)) = (
+                    rng.pick(&moved).filter(|_| aimed),
+                    syncs.current.and_then(nth),
+                ) {
+                    out.push(Op::List {
+                        sync: Some(of),
+                        query: ListQuery::Grants(GrantFilter::Principal(p.clone())),
+                        page_size: 0,
+                    });
+                }
+            }
+            Op::Cleanup { keep } => {
+                // Aimed: enough history for cleanup to delete something, as a real store has:
+                // empty full syncs started and ended until there are three finished.
+                // A cleanup runs between syncs: the one in progress ends first.
+                if aimed && syncs.open {
+                    out.push(Op::EndSync);
+                    if let Some(e) = syncs.current.and_then(|c| syncs.ended.get_mut(c)) {
+                        *e = true;
+                    }
+                    syncs.open = false;
+                }
+                if aimed {
+                    while syncs.finished_full().len() < 3 {
+                        out.push(Op::StartNewSync {
+                            sync_type: SyncType::Full,
+                            parent: None,
+                        });
+                        out.push(Op::EndSync);
+                        let k = syncs.create(true);
+                        if let Some(e) = syncs.ended.get_mut(k) {
+                            *e = true;
+                        }
+                        syncs.open = false;
+                    }
+                }
+                let finished = syncs.finished_full();
+                let old = finished.first().copied().and_then(nth);
+                match old {
+                    Some(oldest) if aimed && finished.len() >= 3 && !syncs.open => {
+                        if rng.percent(VIEW_BEFORE_CLEANUP_PERCENT) {
+                            out.push(Op::ViewSync(Some(oldest)));
+                        }
+                        let keep = 2 + (rng.next_u64() % (finished.len() as u64 - 2)) as usize;
+                        out.push(Op::Cleanup { keep });
+                    }
+                    _ => out.push(Op::Cleanup { keep }),
+                }
             }
             Op::Get { sync, key } => {
                 let key = if aimed {
@@ -389,17 +534,42 @@ pub fn aim(ops: Vec<Op>, seed: u64, max_ops: usize) -> Vec<Op> {
                 page_size,
                 token,
             } => {
-                let query = if aimed {
-                    all.query(&query, &mut rng)
-                } else {
-                    query
+                // Aimed: a list of one-record pages over a sync the case wrote records to, with
+                // its query aimed at them, then a resume with one of that list's own tokens
+                // (or of an earlier list of the same sync and query).
+                let written: Vec<usize> = (0..syncs.records.len())
+                    .filter(|k| syncs.records.get(*k).is_some_and(|w| !w.is_empty()))
+                    .collect();
+                let own = match rng.pick(&written) {
+                    Some(&k) if aimed => nth(k).zip(syncs.records.get(k)),
+                    _ => None,
                 };
-                out.push(Op::ResumeList {
-                    sync,
-                    query,
-                    page_size,
-                    token,
-                });
+                match own {
+                    Some((of, w)) => {
+                        let query = w.paged_query(&query, &mut rng);
+                        out.push(Op::List {
+                            sync: Some(of.clone()),
+                            query: query.clone(),
+                            page_size: 1,
+                        });
+                        out.push(Op::ResumeList {
+                            sync: Some(of),
+                            query,
+                            page_size,
+                            token: TokenRef::OfList((rng.next_u64() % 64) as u16),
+                        });
+                    }
+                    None => out.push(Op::ResumeList {
+                        sync,
+                        query,
+                        page_size,
+                        token: if rng.percent(LONG_TOKEN_PERCENT) {
+                            TokenRef::Forged("A".repeat(LONG_TOKEN))
+                        } else {
+                            token
+                        },
+                    }),
+                }
             }
             Op::Diff { base, applied } => {
                 let n = syncs.records.len();

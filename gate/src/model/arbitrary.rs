@@ -230,10 +230,10 @@ impl<'a> Arbitrary<'a> for Op {
                 sync: opt_sync(u)?,
                 query: query(u)?,
                 page_size: page_size(u)?,
-                token: if u.ratio(4, 5)? {
-                    TokenRef::Issued(u.arbitrary()?)
-                } else {
-                    TokenRef::Forged(u.choose(universe::FORGED_TOKENS)?.to_string())
+                token: match u.int_in_range(0..=4u8)? {
+                    0 | 1 => TokenRef::Issued(u.arbitrary()?),
+                    2 | 3 => TokenRef::OfList(u.arbitrary()?),
+                    _ => TokenRef::Forged(u.choose(universe::FORGED_TOKENS)?.to_string()),
                 },
             },
             20 => Op::Stats { sync: opt_sync(u)? },

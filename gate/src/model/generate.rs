@@ -294,6 +294,18 @@ pub fn case(seed: u64, index: u64, max_ops: usize) -> Vec<Op> {
     crate::model::aim::aim(ops, aim_seed, max_ops)
 }
 
+/// Which of an engine's `count` configurations case `index` of a run with `seed` runs it
+/// under (0 is its default): uniform, a function of the seed, the case and the engine's place
+/// in the run alone, so a case names its configurations as exactly as its ops.
+pub fn configuration(seed: u64, index: u64, engine: usize, count: usize) -> usize {
+    let draw = syncproof_engine::sync_run::splitmix64(
+        seed.rotate_left(17)
+            ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            ^ (engine as u64 + 1) << 48,
+    );
+    usize::try_from(draw % count.max(1) as u64).unwrap_or(0)
+}
+
 /// [`case`] without the tail and the aim: every value drawn from the whole universe (what
 /// cases were before; kept to measure what the tail and the aim buy).
 pub fn unaimed_case(seed: u64, index: u64, max_ops: usize) -> Vec<Op> {

@@ -40,6 +40,10 @@ pub enum TokenRef {
     Issued(u16),
     /// A token made up by the generator (malformed, tampered, of another list).
     Forged(String),
+    /// The n-th token (modulo) that this engine issued so far for a list of the same sync
+    /// reference and query as the resumed read (forged "" when none): a resume of its own
+    /// list, which the records written since may have moved.
+    OfList(u16),
 }
 
 /// One step of a sequence.

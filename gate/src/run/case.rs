@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use syncproof_engine::ErrorKind;
 
-use super::latency::Latencies;
+use super::latency::{Histogram, Latencies};
 
 /// Latencies of one case on one engine, by op kind, in nanoseconds: raw samples (a case has
 /// a few dozen ops), folded into the run's histograms by [`Totals::absorb`].
@@ -25,6 +25,14 @@ pub struct CaseRun<F> {
     pub error_kinds: BTreeMap<ErrorKind, u64>,
     /// What the case reached, by reach kind (`run::reach`).
     pub reach: BTreeMap<&'static str, u64>,
+    /// The labels the engines ran under, in the level's order (a configuration's label when
+    /// one was drawn; empty at the KV level).
+    pub configurations: Vec<String>,
+    /// Per engine that ran the case to its end: its label and its structural counters at the
+    /// end (`StorageEngine::structure`).
+    pub structure: Vec<(String, Vec<(&'static str, u64)>)>,
+    /// Records the case's puts carried (the reach proxy where an engine has no counters).
+    pub records_put: u64,
 }
 
 impl<F> CaseRun<F> {
@@ -37,8 +45,23 @@ impl<F> CaseRun<F> {
             op_kinds: BTreeMap::new(),
             error_kinds: BTreeMap::new(),
             reach: BTreeMap::new(),
+            configurations: Vec::new(),
+            structure: Vec::new(),
+            records_put: 0,
         }
     }
+}
+
+/// In how many cases an engine's structural counter was above zero at the end, and its
+/// largest value.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Happened {
+    /// Cases that ended with the counter above zero.
+    pub cases: u64,
+    /// Cases that reported the counter.
+    pub of: u64,
+    /// Its largest value.
+    pub max: u64,
 }
 
 /// What the cases of a run add up to: bounded whatever the number of cases.
@@ -56,6 +79,12 @@ pub struct Totals {
     pub error_kinds: BTreeMap<ErrorKind, u64>,
     /// What the cases reached, by reach kind.
     pub reach: BTreeMap<&'static str, u64>,
+    /// Cases run to their end, by the label each engine ran under.
+    pub configurations: BTreeMap<String, u64>,
+    /// Structural counters by engine label and counter name.
+    pub structure: BTreeMap<(String, &'static str), Happened>,
+    /// Records put per case.
+    pub records_put: Histogram,
 }
 
 impl Totals {
@@ -68,6 +97,9 @@ impl Totals {
             op_kinds: BTreeMap::new(),
             error_kinds: BTreeMap::new(),
             reach: BTreeMap::new(),
+            configurations: BTreeMap::new(),
+            structure: BTreeMap::new(),
+            records_put: Histogram::default(),
         }
     }
 
@@ -90,6 +122,18 @@ impl Totals {
         for (kind, n) in run.reach {
             *self.reach.entry(kind).or_default() += n;
         }
+        for label in run.configurations {
+            *self.configurations.entry(label).or_default() += 1;
+        }
+        for (label, counters) in run.structure {
+            for (name, n) in counters {
+                let h = self.structure.entry((label.clone(), name)).or_default();
+                h.of += 1;
+                h.cases += u64::from(n > 0);
+                h.max = h.max.max(n);
+            }
+        }
+        self.records_put.record(run.records_put);
         run.finding
     }
 }

@@ -98,6 +98,17 @@ pub enum Value {
         /// What the deletions sync holds.
         deleted: Vec<Record>,
     },
+    /// A diff that answered its two syncs, whose contents could not be read back: kept
+    /// apart from a failed diff, so a diff that should have failed and "succeeded" instead
+    /// (its ids then name nothing readable) is a disagreement, not the same error kind.
+    DiffUnreadable {
+        /// The upserts sync.
+        upserts: SyncId,
+        /// The deletions sync.
+        deletions: SyncId,
+        /// Why reading them back failed.
+        error: ErrorKind,
+    },
     /// The copy a clone made, read back from the target store.
     Cloned {
         /// The copied sync run.

@@ -20,20 +20,29 @@ use crate::run::watchdog::Beat;
 const MAX_PAGES: usize = 100_000;
 
 /// One engine in a run: its store, handle, clock, id source and the tokens it issued.
+///
+/// Fields drop in declaration order: the handles close before their directories go, so no
+/// engine (or its background threads) ever sees its files vanish under it.
 pub struct Subject<'o> {
     /// The label the engine is reported under.
     pub label: String,
     opener: &'o dyn Opener,
+    engine: Option<Box<dyn StorageEngine>>,
+    /// The store clones go to (kept across ops, so cloning a sync twice is `AlreadyExists`).
+    clone_target: Option<(Box<dyn StorageEngine>, tempfile::TempDir)>,
     dir: tempfile::TempDir,
     tmp: Option<PathBuf>,
-    engine: Option<Box<dyn StorageEngine>>,
     clock: ManualClock,
     ids: Arc<SeededIds>,
     seed: u64,
     tokens: Vec<PageToken>,
-    /// The store clones go to (kept across ops, so cloning a sync twice is `AlreadyExists`).
-    clone_target: Option<(tempfile::TempDir, Box<dyn StorageEngine>)>,
+    /// The tokens of record lists, with the sync reference and query each list was of (for
+    /// [`TokenRef::OfList`]).
+    list_tokens: Vec<(ListOf, PageToken)>,
 }
+
+/// What a record list was of: its sync reference, as the op gave it, and its query.
+type ListOf = (Option<crate::model::ops::SyncRef>, ListQuery);
 
 /// A temp dir for one store: under `base`, else in the process's scratch default (in RAM
 /// when the system has a RAM-backed temp dir: see `syncproof_engine::scratch`).
@@ -83,6 +92,7 @@ impl<'o> Subject<'o> {
             ids: Arc::new(SeededIds::new(seed)),
             seed,
             tokens: Vec::new(),
+            list_tokens: Vec::new(),
             clone_target: None,
         };
         s.engine = Some(
@@ -99,6 +109,18 @@ impl<'o> Subject<'o> {
             ids: self.ids.clone(),
             ..EngineConfig::default()
         }
+    }
+
+    /// The engine's structural counters now (none when its handle is closed or it cannot
+    /// tell; a panic or an error counts as none: the case's outcomes are what is checked).
+    pub fn structure(&self) -> Vec<(&'static str, u64)> {
+        let Some(e) = self.engine.as_deref() else {
+            return Vec::new();
+        };
+        catch_unwind(AssertUnwindSafe(|| e.structure()))
+            .ok()
+            .and_then(|r| r.ok())
+            .unwrap_or_default()
     }
 
     /// Applies `op`, catching panics. `created` are the sync ids created so far.
@@ -170,10 +192,16 @@ impl<'o> Subject<'o> {
                 query,
                 page_size,
             } => {
-                let sync = ro(sync);
-                match page_to_end(*page_size, &mut self.tokens, |req| {
-                    e.list(sync.as_ref(), query, req)
-                }) {
+                let of = ro(sync);
+                let before = self.tokens.len();
+                let paged = page_to_end(*page_size, &mut self.tokens, |req| {
+                    e.list(of.as_ref(), query, req)
+                });
+                for t in self.tokens.get(before..).unwrap_or_default() {
+                    self.list_tokens
+                        .push(((sync.clone(), query.clone()), t.clone()));
+                }
+                match paged {
                     Some((pages, error)) => Outcome::ok(Value::Pages { pages, error }),
                     None => Outcome::Panic(format!("list did not end after {MAX_PAGES} pages")),
                 }
@@ -191,6 +219,17 @@ impl<'o> Subject<'o> {
                         .cloned()
                         .unwrap_or_else(|| PageToken(String::new())),
                     TokenRef::Forged(s) => PageToken(s.clone()),
+                    TokenRef::OfList(n) => {
+                        let own: Vec<&PageToken> = self
+                            .list_tokens
+                            .iter()
+                            .filter(|((s, q), _)| s == sync && q == query)
+                            .map(|(_, t)| t)
+                            .collect();
+                        own.get(usize::from(*n) % own.len().max(1))
+                            .map(|t| (*t).clone())
+                            .unwrap_or_else(|| PageToken(String::new()))
+                    }
                 };
                 match e.list(
                     ro(sync).as_ref(),
@@ -201,6 +240,8 @@ impl<'o> Subject<'o> {
                     Ok(p) => {
                         let more = p.next_token.is_some();
                         if let Some(t) = p.next_token {
+                            self.list_tokens
+                                .push(((sync.clone(), query.clone()), t.clone()));
                             self.tokens.push(t);
                         }
                         Outcome::ok(Value::Page {
@@ -217,11 +258,18 @@ impl<'o> Subject<'o> {
                 Ok((upserts, deletions)) => {
                     let contents =
                         export_all(e, &upserts).and_then(|u| Ok((u, export_all(e, &deletions)?)));
-                    outcome(contents, |(upserted, deleted)| Value::Diff {
-                        upserts,
-                        deletions,
-                        upserted,
-                        deleted,
+                    Outcome::ok(match contents {
+                        Ok((upserted, deleted)) => Value::Diff {
+                            upserts,
+                            deletions,
+                            upserted,
+                            deleted,
+                        },
+                        Err(err) => Value::DiffUnreadable {
+                            upserts,
+                            deletions,
+                            error: err.kind,
+                        },
                     })
                 }
             },
@@ -238,11 +286,11 @@ impl<'o> Subject<'o> {
                         ..EngineConfig::default()
                     };
                     match self.opener.open(dir.path(), config) {
-                        Ok(t) => self.clone_target = Some((dir, t)),
+                        Ok(t) => self.clone_target = Some((t, dir)),
                         Err(err) => return err.into(),
                     }
                 }
-                let Some((_, t)) = &self.clone_target else {
+                let Some((t, _)) = &self.clone_target else {
                     return Outcome::Err(ErrorKind::Io, "engine is closed".into());
                 };
                 match e.clone_sync(&id, t.as_ref()) {
@@ -351,6 +399,9 @@ fn run(
         beat.inspect(|b| b.op(None, i));
         let expected = reference.apply(op, &created);
         *run.op_kinds.entry(op.kind()).or_default() += 1;
+        if let Op::Put { batch, .. } = op {
+            run.records_put += batch.len() as u64;
+        }
         if let Some(k) = expected.error_kind() {
             *run.error_kinds.entry(k).or_default() += 1;
         }
@@ -408,5 +459,10 @@ fn run(
             }
         }
     }
+    run.structure = subjects
+        .iter()
+        .map(|s| (s.label.clone(), s.structure()))
+        .filter(|(_, c)| !c.is_empty())
+        .collect();
     Ok(run)
 }

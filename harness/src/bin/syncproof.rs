@@ -43,9 +43,14 @@ enum Command {
     /// The CI gate: contract checks, then generated sequences on every engine against the
     /// oracle. Exit 0 clean, 1 disagreement, 2 usage error.
     Check {
-        /// Comma-separated engine names, or `all` (see `syncproof engines`).
+        /// Comma-separated engine names, or `all` (see `syncproof engines`). A name with a
+        /// configuration (`fjall+tiny-memtable`) runs every case under that one.
         #[arg(long, default_value = "all")]
         engines: String,
+        /// Run every engine in its default configuration only, instead of drawing one of
+        /// its configurations per case (metamorphic testing; see `syncproof engines`).
+        #[arg(long)]
+        default_configurations: bool,
         /// Number of generated cases, split among the shards. Default: 1000, or unbounded
         /// (a soak) when --time is given.
         #[arg(long)]
@@ -206,7 +211,7 @@ enum Command {
         #[arg(long, value_parser = parse_duration, default_value = "120s")]
         time: Duration,
     },
-    /// List the engines with their backend crate, durability and settings.
+    /// List the engines with their backend crate, durability, settings and configurations.
     Engines,
     /// Turn criterion's results into reports/README.md with SVG charts and the compact
     /// reports/results.json it can be regenerated from (--results); or, with --baseline
@@ -602,6 +607,13 @@ fn main() -> ExitCode {
                     e.durability,
                     (e.settings)()
                 );
+                for c in e.configurations {
+                    println!(
+                        "         configuration {}: {}",
+                        syncproof_engine::contract::configuration_label(e.name, Some(c.name)),
+                        c.what.split_whitespace().collect::<Vec<_>>().join(" ")
+                    );
+                }
             }
             ExitCode::SUCCESS
         }
@@ -667,6 +679,7 @@ fn main() -> ExitCode {
             repro_dir,
             tmp,
             no_contract,
+            default_configurations,
             quiet,
             level,
             inject,
@@ -771,7 +784,15 @@ fn main() -> ExitCode {
                 .options(options)
                 .regression_opener(engines::OPENER_PATH);
             for e in &under_test {
-                harness = harness.engine(e.name, wrap((e.opener)()));
+                let mut configured = e.configured_openers().into_iter();
+                if let Some((label, o)) = configured.next() {
+                    harness = harness.engine(label, wrap(o));
+                }
+                if !default_configurations {
+                    for (label, o) in configured {
+                        harness = harness.configuration(label, wrap(o));
+                    }
+                }
             }
             if under_test.is_empty() {
                 harness = harness.engine(
@@ -783,11 +804,20 @@ fn main() -> ExitCode {
                 "syncproof check: seed {seed}, {count} cases of at most {max_ops} ops, engines: {}",
                 selected
                     .iter()
-                    .map(|e| e.name)
+                    .map(|e| e.label())
                     .collect::<Vec<_>>()
                     .join(", ")
             );
             eprintln!("  stores: {}", stores.describe());
+            let count = under_test
+                .iter()
+                .map(|e| e.configurations.len())
+                .sum::<usize>();
+            if count > 0 && !default_configurations {
+                eprintln!(
+                    "  configurations: {count} besides the defaults, one drawn per case and engine (--default-configurations to turn off)"
+                );
+            }
             let report = harness.run();
             finish(&report, junit.as_deref(), json.as_deref())
         }

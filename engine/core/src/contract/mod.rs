@@ -31,6 +31,7 @@
 #![allow(clippy::indexing_slicing, clippy::expect_used, clippy::unwrap_used)]
 
 mod checks;
+mod configuration;
 mod fixtures;
 mod store_dirs;
 
@@ -43,6 +44,7 @@ use crate::error::Result;
 use crate::sync_run::SeededIds;
 use crate::time::{ManualClock, Timestamp};
 
+pub use configuration::{configuration_label, split_label, Configuration, CONFIGURATION_SEPARATOR};
 pub use fixtures::*;
 pub use store_dirs::StoreDirs;
 

@@ -160,6 +160,14 @@ pub trait KvBackend: Send + Sync + 'static {
     fn reclaim(&self) -> Result<()> {
         Ok(())
     }
+    /// Structural counters of the backend, where the engine can tell (B-tree branch pages,
+    /// LSM tables, compactions since open, overflow pages): each named by the engine, each
+    /// above zero once the event it counts has happened (a page split, a memtable flush).
+    /// The gate prints in how many cases each one did, so a configuration that never
+    /// reaches the machinery it exists for shows as a blind spot. Default: none.
+    fn structure(&self) -> Result<Vec<(&'static str, u64)>> {
+        Ok(Vec::new())
+    }
 }
 
 /// An object-safe view of any [`KvBackend`] (whose snapshot type makes it not object-safe),

@@ -537,6 +537,9 @@ impl<B: KvBackend> StorageEngine for KvStore<B> {
     fn verify(&self) -> Result<crate::engine::VerifyReport> {
         self.verify_store()
     }
+    fn structure(&self) -> Result<Vec<(&'static str, u64)>> {
+        self.backend.structure()
+    }
 }
 
 /// Opens `KvStore`s over a backend type: the `Opener` of every key-value engine.
