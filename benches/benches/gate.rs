@@ -10,6 +10,10 @@
 //!
 //! Run: `cargo bench -p syncproof-benches --bench gate`.
 
+/// The allocator the `syncproof` binary runs with, so this measures what `check` does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 use std::time::Duration;
 

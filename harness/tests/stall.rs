@@ -87,7 +87,9 @@ fn a_hang_is_a_finding_with_a_shrunk_repro() {
             .unwrap();
     // The engine is named by the configuration the case drew (`redb`, `redb+tiny-cache`, …).
     assert!(
-        parsed["engine"].as_str().is_some_and(|e| e.split('+').next() == Some("redb")),
+        parsed["engine"]
+            .as_str()
+            .is_some_and(|e| e.split('+').next() == Some("redb")),
         "{parsed}"
     );
     assert!(
@@ -105,7 +107,12 @@ fn a_hang_is_a_finding_with_a_shrunk_repro() {
     let text = std::fs::read_to_string(&repro).unwrap();
     let parsed = syncproof_gate::Repro::from_ron(&text).unwrap();
     let stall = parsed.stall.as_ref().expect("the repro records the stall");
-    assert_eq!(stall.engine.split('+').next(), Some("redb"), "{}", stall.engine);
+    assert_eq!(
+        stall.engine.split('+').next(),
+        Some("redb"),
+        "{}",
+        stall.engine
+    );
     assert!(out.contains("syncproof shrink: shrunk"), "{out}");
     assert!(
         parsed.ops.len() <= 2,

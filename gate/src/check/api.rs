@@ -84,6 +84,11 @@ impl Level for Api<'_> {
         let drawn = self.drawn(seed, index);
         let mut run = run_case_watched(seed, ops, self.oracle, &drawn, self.tmp, beat, None)?;
         run.configurations = drawn.into_iter().map(|(l, _)| l).collect();
+        let shape = generate::Shape::of(seed, index);
+        run.shapes = [(shape.tail, "tail"), (shape.left_out.is_some(), "swarm")]
+            .into_iter()
+            .filter_map(|(is, name)| is.then_some(name))
+            .collect();
         Ok(run)
     }
     fn save_stall(

@@ -129,10 +129,15 @@ impl<R: ReproText> Report<R> {
         }
         if self.level == "api" {
             let r = self.records_per_case;
+            let shape = |k: &str| self.shapes.get(k).copied().unwrap_or(0);
             let _ = writeln!(
                 s,
-                "            records put per case: p50 {} p90 {} max {}",
-                r.p50, r.p90, r.max
+                "            records put per case: p50 {} p90 {} max {}; {} cases opened with a large tail sync, {} were swarm cases (op kinds left out)",
+                r.p50,
+                r.p90,
+                r.max,
+                shape("tail"),
+                shape("swarm")
             );
         }
         let blind = self.blind_spots();

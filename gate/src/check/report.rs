@@ -167,6 +167,9 @@ pub struct Report<R = crate::run::repro::Repro> {
     pub structure: Vec<StructuralEvent>,
     /// Records put per case.
     pub records_per_case: RecordsPerCase,
+    /// Cases that opened with a large tail sync (`tail`) and swarm cases that left op kinds
+    /// out (`swarm`); API level.
+    pub shapes: BTreeMap<String, u64>,
     /// Contract checks run per engine (0 when the contract did not run).
     pub contract_checks: usize,
     /// The contract checks that failed.
@@ -272,6 +275,12 @@ impl<R> Report<R> {
                     of: h.of,
                     max: h.max,
                 })
+                .collect(),
+            shapes: driven
+                .totals
+                .shapes
+                .iter()
+                .map(|(k, n)| (k.to_string(), *n))
                 .collect(),
             records_per_case: RecordsPerCase {
                 p50: driven.totals.records_put.quantile_ns(0.5),

@@ -108,6 +108,14 @@ pub(crate) trait Fault: Send + Sync {
     ) -> Result<(SyncId, SyncId)> {
         w.inner.generate_sync_diff(base, applied)
     }
+    /// `verify`.
+    fn verify(&self, w: &Faulty) -> Result<VerifyReport> {
+        w.inner.verify()
+    }
+    /// A batch a clone into this engine imports, before the engine writes it.
+    fn import_batch(&self, batch: RecordBatch) -> RecordBatch {
+        batch
+    }
     /// `export_sync`.
     fn export_sync(
         &self,

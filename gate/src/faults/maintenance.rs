@@ -229,3 +229,34 @@ impl BrokenDiff for DiffMissesDeletions {
 impl Fault for DiffMissesDeletions {
     diff_hooks!();
 }
+
+/// The private escape of [`ExportEscapesNul`].
+const ESCAPED_NUL: &str = "\\0";
+
+/// Rewrites every grant id of `batch` with `f`.
+fn map_grant_ids(batch: RecordBatch, f: impl Fn(&str) -> String) -> RecordBatch {
+    match batch {
+        RecordBatch::Grants(v) => {
+            RecordBatch::Grants(v.into_iter().map(|g| Grant { id: f(&g.id), ..g }).collect())
+        }
+        other => other,
+    }
+}
+
+pub struct ExportEscapesNul;
+
+impl Fault for ExportEscapesNul {
+    fn export_sync(
+        &self,
+        w: &Faulty,
+        id: &SyncId,
+        sink: &mut dyn FnMut(RecordBatch) -> Result<()>,
+    ) -> Result<SyncRun> {
+        w.inner.export_sync(id, &mut |b| {
+            sink(map_grant_ids(b, |id| id.replace('\0', ESCAPED_NUL)))
+        })
+    }
+    fn import_batch(&self, batch: RecordBatch) -> RecordBatch {
+        map_grant_ids(batch, |id| id.replace(ESCAPED_NUL, "\0"))
+    }
+}

@@ -37,6 +37,8 @@ pub(super) struct Local {
     pub(super) deletion_syncs: HashSet<SyncId>,
     /// Every principal each grant id ever had in a sync (for `StaleIndexAfterOverwrite`).
     pub(super) principals: HashMap<(SyncId, String), Vec<ResourceId>>,
+    /// Grants deleted through this handle (for `DeleteLeavesIndexEntry`).
+    pub(super) deleted: Vec<String>,
 }
 
 /// Locks a mutex, taking it over if a panicking holder poisoned it (every update is whole).
@@ -268,13 +270,34 @@ impl StorageEngine for Faulty {
     }
 
     fn begin_import<'a>(&'a self, run: &SyncRun) -> Result<Box<dyn SyncImport + 'a>> {
-        self.inner.begin_import(run)
+        Ok(Box::new(FaultyImport {
+            inner: self.inner.begin_import(run)?,
+            fault: self.fault,
+        }))
     }
 
     fn flush(&self) -> Result<()> {
         self.inner.flush()
     }
+    fn verify(&self) -> Result<VerifyReport> {
+        self.fault.verify(self)
+    }
     fn structure(&self) -> Result<Vec<(&'static str, u64)>> {
         self.inner.structure()
+    }
+}
+
+/// An import into a faulty engine: each batch goes through the fault's `import_batch` hook.
+struct FaultyImport<'a> {
+    inner: Box<dyn SyncImport + 'a>,
+    fault: &'static dyn Fault,
+}
+
+impl SyncImport for FaultyImport<'_> {
+    fn write(&mut self, batch: RecordBatch) -> Result<()> {
+        self.inner.write(self.fault.import_batch(batch))
+    }
+    fn commit(self: Box<Self>) -> Result<()> {
+        self.inner.commit()
     }
 }

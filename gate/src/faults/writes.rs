@@ -164,3 +164,28 @@ impl Fault for StaleIndexAfterOverwrite {
         )
     }
 }
+
+/// A delete that removes the record and leaves its index entries: reads look the record up
+/// by the entries and skip it, so every answer is right; only `verify` sees the dangling
+/// entries.
+pub struct DeleteLeavesIndexEntry;
+
+impl Fault for DeleteLeavesIndexEntry {
+    fn delete_grant(&self, w: &Faulty, id: &str) -> Result<bool> {
+        let deleted = w.inner.delete_grant(id)?;
+        if deleted {
+            lock(&w.local).deleted.push(id.to_string());
+        }
+        Ok(deleted)
+    }
+    fn verify(&self, w: &Faulty) -> Result<VerifyReport> {
+        let mut r = w.inner.verify()?;
+        r.problems.extend(
+            lock(&w.local)
+                .deleted
+                .iter()
+                .map(|id| format!("principal index entry of deleted grant {id:?} has no record")),
+        );
+        Ok(r)
+    }
+}

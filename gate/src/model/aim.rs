@@ -16,8 +16,9 @@
 //! - reads back what the engine must keep where a bug would drop it: the last grant batch's
 //!   sync after a reopen, and a grant's old principal after an overwrite moved it;
 //! - runs most cleanups between syncs (the one in progress ended first) with a history
-//!   (empty full syncs started and ended until three are finished) and a `keep` below it,
-//!   most of them after viewing the oldest (which cleanup must spare);
+//!   (empty full syncs started and ended until three are finished): half keep one after
+//!   viewing the oldest (which cleanup must spare), half keep more than one and fewer than
+//!   there are;
 //! - makes some resumes carry a token over 64 KiB (hostile input a decoder must refuse).
 //!
 //! The pass is deterministic in its seed and its output is an ordinary op sequence, so
@@ -35,6 +36,9 @@ use crate::model::universe;
 pub const AIM_PERCENT: u64 = 75;
 /// Percent of new full syncs (with a sync before them that has records) made re-syncs.
 pub const RESYNC_PERCENT: u64 = 50;
+/// Most records a re-synced sync may hold (a tail sync past the largest page is not re-put:
+/// it would double the case's cost on every engine for a path smaller syncs already take).
+const MAX_RESYNC_RECORDS: usize = 2 * EXPORT_CHUNK;
 /// Fewest records per re-put batch.
 const RESYNC_BATCH: usize = 5;
 
@@ -57,6 +61,14 @@ impl Written {
             RecordBatch::ResourceTypes(v) => self.types.extend(v.iter().cloned()),
             RecordBatch::Assets(v) => self.assets.extend(v.iter().cloned()),
         }
+    }
+
+    fn len(&self) -> usize {
+        self.grants.len()
+            + self.resources.len()
+            + self.entitlements.len()
+            + self.types.len()
+            + self.assets.len()
     }
 
     fn is_empty(&self) -> bool {
@@ -325,19 +337,8 @@ impl Syncs {
     }
 }
 
-/// The unfiltered list of the kind of `batch` (`None` for assets, which have no list).
-fn list_of(batch: &RecordBatch) -> Option<ListQuery> {
-    Some(match batch {
-        RecordBatch::Grants(_) => ListQuery::Grants(GrantFilter::All),
-        RecordBatch::Resources(_) => ListQuery::Resources(ResourceFilter::default()),
-        RecordBatch::Entitlements(_) => ListQuery::Entitlements(EntitlementFilter::default()),
-        RecordBatch::ResourceTypes(_) => ListQuery::ResourceTypes,
-        RecordBatch::Assets(_) => return None,
-    })
-}
-
 /// Percent of aimed cleanups that view the oldest finished full sync first.
-const VIEW_BEFORE_CLEANUP_PERCENT: u64 = 75;
+const VIEW_BEFORE_CLEANUP_PERCENT: u64 = 50;
 
 /// Length of the over-long forged tokens: past the 64 KiB a token may have.
 const LONG_TOKEN: usize = 64 * 1024 + 1;
@@ -353,11 +354,12 @@ pub fn aim(ops: Vec<Op>, seed: u64, max_ops: usize) -> Vec<Op> {
     let mut syncs = Syncs::default();
     // A re-sync in progress: (the sync it re-syncs, the re-sync).
     let mut resync: Option<(usize, usize)> = None;
-    // The sync the last listable batch went to, and its list.
+    // The sync the last grant batch went to, and its list.
     let mut last_batch: Option<(usize, ListQuery)> = None;
     let mut out = Vec::with_capacity(ops.len());
     for op in ops {
         let aimed = rng.percent(AIM_PERCENT);
+        let op_kind = op.kind();
         match op {
             Op::StartNewSync { sync_type, parent } => {
                 // A parent that is not a sync makes the call fail: no sync is created.
@@ -370,7 +372,11 @@ pub fn aim(ops: Vec<Op>, seed: u64, max_ops: usize) -> Vec<Op> {
                 }
                 let this = syncs.create(full);
                 if let Some(p) = prev {
-                    let has = syncs.records.get(p).is_some_and(|w| !w.is_empty());
+                    // A sync too large to re-put within a case's budget is not re-synced.
+                    let has = syncs
+                        .records
+                        .get(p)
+                        .is_some_and(|w| !w.is_empty() && w.len() <= MAX_RESYNC_RECORDS);
                     if full && has && rng.percent(RESYNC_PERCENT) {
                         let batches = syncs
                             .records
@@ -439,8 +445,10 @@ pub fn aim(ops: Vec<Op>, seed: u64, max_ops: usize) -> Vec<Op> {
                             }
                         }
                     }
-                    if let Some(q) = list_of(&batch) {
-                        last_batch = Some((c, q));
+                    // Grants: the kind a lost batch is most often of, and the one whose loss
+                    // an unfiltered list shows whatever else the sync holds.
+                    if let RecordBatch::Grants(_) = batch {
+                        last_batch = Some((c, ListQuery::Grants(GrantFilter::All)));
                     }
                 }
                 if let Some(w) = syncs.current.and_then(|c| syncs.records.get_mut(c)) {
@@ -458,6 +466,14 @@ pub fn aim(ops: Vec<Op>, seed: u64, max_ops: usize) -> Vec<Op> {
                         page_size: 0,
                     });
                 }
+            }
+            Op::PutAsset(a) => {
+                let batch = RecordBatch::Assets(vec![a.clone()]);
+                all.absorb(&batch);
+                if let Some(w) = syncs.current.and_then(|c| syncs.records.get_mut(c)) {
+                    w.absorb(&batch);
+                }
+                out.push(Op::PutAsset(a));
             }
             Op::Cleanup { keep } => {
                 // Aimed: enough history for cleanup to delete something, as a real store has:
@@ -488,10 +504,15 @@ pub fn aim(ops: Vec<Op>, seed: u64, max_ops: usize) -> Vec<Op> {
                 let old = finished.first().copied().and_then(nth);
                 match old {
                     Some(oldest) if aimed && finished.len() >= 3 && !syncs.open => {
-                        if rng.percent(VIEW_BEFORE_CLEANUP_PERCENT) {
+                        // Viewed: keep 1, so every finished full sync but the latest goes
+                        // unless viewed, whichever the engine's order (the clock may have
+                        // gone back) makes latest. Else a keep above 1 and below the history.
+                        let keep = if rng.percent(VIEW_BEFORE_CLEANUP_PERCENT) {
                             out.push(Op::ViewSync(Some(oldest)));
-                        }
-                        let keep = 2 + (rng.next_u64() % (finished.len() as u64 - 2)) as usize;
+                            1
+                        } else {
+                            2 + (rng.next_u64() % (finished.len() as u64 - 2)) as usize
+                        };
                         out.push(Op::Cleanup { keep });
                     }
                     _ => out.push(Op::Cleanup { keep }),
@@ -582,12 +603,18 @@ pub fn aim(ops: Vec<Op>, seed: u64, max_ops: usize) -> Vec<Op> {
                     _ => out.push(Op::Diff { base, applied }),
                 }
             }
-            Op::CloneSync(s) => {
+            Op::CloneSync(s) | Op::CloneAcross(s) => {
+                let across = matches!(op_kind, "clone_across");
                 let latest = syncs.records.len().checked_sub(1).and_then(nth);
-                out.push(Op::CloneSync(match latest {
+                let s = match latest {
                     Some(l) if aimed => l,
                     _ => s,
-                }));
+                };
+                out.push(if across {
+                    Op::CloneAcross(s)
+                } else {
+                    Op::CloneSync(s)
+                });
             }
             other => out.push(other),
         }

@@ -39,6 +39,24 @@ fn strs(u: &mut Unstructured<'_>) -> Result<Vec<String>> {
         .collect()
 }
 
+/// A descriptive text (display name, description, slug).
+fn text(u: &mut Unstructured<'_>) -> Result<String> {
+    Ok(u.choose(universe::TEXTS)?.to_string())
+}
+
+/// An asset of up to 8 bytes.
+fn asset(u: &mut Unstructured<'_>) -> Result<Asset> {
+    let (annotations, discovered_at) = meta(u)?;
+    let len = u.int_in_range(0..=8)?;
+    Ok(Asset {
+        id: id(u)?,
+        content_type: u.choose(&["image/png", ""])?.to_string(),
+        data: u.bytes(len)?.to_vec(),
+        annotations,
+        discovered_at,
+    })
+}
+
 fn batch(u: &mut Unstructured<'_>) -> Result<RecordBatch> {
     let n = u.int_in_range(1..=4)?;
     Ok(match u.int_in_range(0..=4)? {
@@ -67,8 +85,8 @@ fn batch(u: &mut Unstructured<'_>) -> Result<RecordBatch> {
                     Ok(Resource {
                         id: ResourceId::new(rtype(u)?, id(u)?),
                         parent: if u.arbitrary()? { Some(rid(u)?) } else { None },
-                        display_name: String::new(),
-                        description: String::new(),
+                        display_name: text(u)?,
+                        description: text(u)?,
                         annotations,
                         discovered_at,
                     })
@@ -82,10 +100,10 @@ fn batch(u: &mut Unstructured<'_>) -> Result<RecordBatch> {
                     Ok(Entitlement {
                         id: id(u)?,
                         resource: rid(u)?,
-                        display_name: String::new(),
-                        description: String::new(),
-                        purpose: String::new(),
-                        slug: String::new(),
+                        display_name: text(u)?,
+                        description: text(u)?,
+                        purpose: u.choose(universe::PURPOSES)?.to_string(),
+                        slug: text(u)?,
                         grantable_to: strs(u)?,
                         annotations,
                         discovered_at,
@@ -99,8 +117,8 @@ fn batch(u: &mut Unstructured<'_>) -> Result<RecordBatch> {
                     let (annotations, discovered_at) = meta(u)?;
                     Ok(ResourceType {
                         id: rtype(u)?,
-                        display_name: String::new(),
-                        description: String::new(),
+                        display_name: text(u)?,
+                        description: text(u)?,
                         traits: strs(u)?,
                         annotations,
                         discovered_at,
@@ -108,21 +126,7 @@ fn batch(u: &mut Unstructured<'_>) -> Result<RecordBatch> {
                 })
                 .collect::<Result<_>>()?,
         ),
-        _ => RecordBatch::Assets(
-            (0..n)
-                .map(|_| {
-                    let (annotations, discovered_at) = meta(u)?;
-                    let len = u.int_in_range(0..=8)?;
-                    Ok(Asset {
-                        id: id(u)?,
-                        content_type: u.choose(&["image/png", ""])?.to_string(),
-                        data: u.bytes(len)?.to_vec(),
-                        annotations,
-                        discovered_at,
-                    })
-                })
-                .collect::<Result<_>>()?,
-        ),
+        _ => RecordBatch::Assets((0..n).map(|_| asset(u)).collect::<Result<_>>()?),
     })
 }
 
@@ -185,7 +189,9 @@ impl<'a> Arbitrary<'a> for Op {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
         let page_size =
             |u: &mut Unstructured<'_>| -> Result<usize> { Ok(*u.choose(universe::PAGE_SIZES)?) };
-        Ok(match u.int_in_range(0..=24)? {
+        Ok(match u.int_in_range(0..=26)? {
+            25 => Op::PutAsset(asset(u)?),
+            26 => Op::Verify,
             0..=5 => Op::Put {
                 batch: batch(u)?,
                 mode: if u.arbitrary()? {
@@ -244,8 +250,9 @@ impl<'a> Arbitrary<'a> for Op {
                 base: u.arbitrary()?,
                 applied: u.arbitrary()?,
             },
-            23 => match u.int_in_range(0..=3)? {
+            23 => match u.int_in_range(0..=4)? {
                 0 => Op::CloneSync(u.arbitrary()?),
+                4 => Op::CloneAcross(u.arbitrary()?),
                 1 => Op::Flush,
                 2 => Op::Reopen,
                 _ => Op::AdvanceClock(*u.choose(universe::ADVANCES)?),

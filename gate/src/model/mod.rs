@@ -1,6 +1,6 @@
 //! The op model and its generators: what a case is made of (`ops`), the hostile id universe
 //! values are drawn from (`universe`), seeded proptest generation (`generate`), the pass that
-//! aims a generated case at what it wrote (`aim`), the large tail (`tail`), their seeded draws (`rng`) and the fuzzer's `Arbitrary` form
+//! aims a generated case at what it wrote (`aim`), the large tail (`tail`), swarm cases that leave kinds out (`swarm`), their seeded draws (`rng`) and the fuzzer's `Arbitrary` form
 //! (`arbitrary`). Nothing here runs an engine.
 
 pub mod aim;
@@ -9,5 +9,6 @@ pub mod generate;
 pub mod kv;
 pub mod ops;
 pub mod rng;
+pub mod swarm;
 pub mod tail;
 pub mod universe;

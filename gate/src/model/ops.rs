@@ -3,7 +3,7 @@
 //! at run time, so a sequence stays meaningful as it is shrunk.
 
 use serde::{Deserialize, Serialize};
-use syncproof_engine::{ListQuery, PutMode, RecordBatch, RecordKey, SyncId, SyncType};
+use syncproof_engine::{Asset, ListQuery, PutMode, RecordBatch, RecordKey, SyncId, SyncType};
 
 /// A reference to a sync, resolved against the syncs created so far in the run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -130,12 +130,21 @@ pub enum Op {
     },
     /// Clones a sync into a fresh store of the same engine and reads the copy back.
     CloneSync(SyncRef),
+    /// Clones a sync across engines: into a fresh store of the memory engine, from there into
+    /// a fresh store of the engine itself, and reads that copy back. The engine's export meets
+    /// a foreign import and its import a foreign export; the oracle makes the same two hops.
+    CloneAcross(SyncRef),
     /// `flush`.
     Flush,
     /// Drops the engine and opens the same store again.
     Reopen,
-    /// Moves the shared clock forward by this many nanoseconds.
+    /// Moves the shared clock by this many nanoseconds (back, when negative: clocks do).
     AdvanceClock(i64),
+    /// `put_asset`: one asset into the current sync.
+    PutAsset(Asset),
+    /// `verify`: the store checked at rest. An invariant more than a comparison: clean on
+    /// the oracle, so clean on every engine; problems are a `Corruption` outcome naming them.
+    Verify,
 }
 
 /// Every op kind's name, for coverage tables.
@@ -159,9 +168,12 @@ pub const OP_KINDS: &[&str] = &[
     "cleanup",
     "diff",
     "clone_sync",
+    "clone_across",
     "flush",
     "reopen",
     "advance_clock",
+    "put_asset",
+    "verify",
 ];
 
 impl Op {
@@ -193,9 +205,12 @@ impl Op {
             Op::Cleanup { .. } => "cleanup",
             Op::Diff { .. } => "diff",
             Op::CloneSync(_) => "clone_sync",
+            Op::CloneAcross(_) => "clone_across",
             Op::Flush => "flush",
             Op::Reopen => "reopen",
             Op::AdvanceClock(_) => "advance_clock",
+            Op::PutAsset(_) => "put_asset",
+            Op::Verify => "verify",
         }
     }
 }

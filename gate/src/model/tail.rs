@@ -5,8 +5,10 @@
 //! more than an export chunk (`EXPORT_CHUNK`), in batches of hundreds; ids of exactly
 //! `MAX_ID_LEN` bytes and two that share all but their last bytes; a resource whose keys
 //! are as long as a resource's can be (type, id and parent of `MAX_ID_LEN` `\0` bytes, each
-//! escaped to two in a key); assets of kilobytes. It is
-//! read back through the default page size and the principal index, then ended and cloned, so
+//! escaped to two in a key); assets of kilobytes, or one at the configured limit and one a
+//! byte over it; one tail in 25 holds more grants than the largest page and is read with a
+//! page size above it, then deleted by a cleanup. It is
+//! read back through the default page size and the principal index, then ended and cloned (into the same engine and across engines), so
 //! page boundaries, chunk boundaries and key limits are crossed in every engine. The rest of
 //! the case follows as generated (and is aimed at the tail's records too).
 
@@ -30,8 +32,14 @@ const GRANTS: &[usize] = &[
 ];
 /// Records per put of a tail sync (at most six puts, so a shrunk repro stays short).
 const BATCHES: &[usize] = &[250, 600, 2000];
-/// Asset sizes of a tail sync, in bytes.
-const ASSET_BYTES: &[usize] = &[4 << 10, 64 << 10, 300 << 10];
+/// Asset sizes of a tail sync, in bytes: kilobytes, and exactly the configured limit (then a
+/// second asset a byte over it follows, which must be refused).
+const ASSET_BYTES: &[usize] = &[4 << 10, 64 << 10, 300 << 10, universe::MAX_ASSET_BYTES];
+
+/// One tail sync in this many holds more grants than the largest page (`MAX_PAGE_SIZE`), read
+/// with a page size above it: the clamp. Rare, as each costs about as much as a hundred
+/// ordinary cases.
+const HUGE_EVERY: u64 = 25;
 
 fn pick<T: Copy>(v: &[T], r: u64) -> Option<T> {
     pick_at(v, r).copied()
@@ -47,8 +55,17 @@ fn grant(i: usize, id: String, at: Timestamp) -> Grant {
 /// The ops of a tail sync for `seed`.
 pub fn tail_sync(seed: u64) -> Vec<Op> {
     let r = |k: u64| splitmix64(seed ^ k.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    let grants = pick(GRANTS, r(1)).unwrap_or(DEFAULT_PAGE_SIZE + 1);
-    let batch = pick(BATCHES, r(2)).unwrap_or(100);
+    let huge = r(5) % HUGE_EVERY == 0;
+    let grants = if huge {
+        MAX_PAGE_SIZE + 1
+    } else {
+        pick(GRANTS, r(1)).unwrap_or(DEFAULT_PAGE_SIZE + 1)
+    };
+    let batch = if huge {
+        2000
+    } else {
+        pick(BATCHES, r(2)).unwrap_or(100)
+    };
     let asset_bytes = pick(ASSET_BYTES, r(3)).unwrap_or(4 << 10);
     let at = universe::discovered(u8::try_from(r(4) % 4).unwrap_or(0));
     let mut ops = vec![Op::StartNewSync {
@@ -83,16 +100,24 @@ pub fn tail_sync(seed: u64) -> Vec<Op> {
             mode: PutMode::Replace,
         });
     }
-    ops.push(Op::Put {
-        batch: RecordBatch::Assets(vec![contract::asset(
-            "tail-asset",
-            &(0..asset_bytes)
-                .map(|i| (i % 251) as u8)
-                .collect::<Vec<u8>>(),
+    let asset = |id: &str, bytes: usize| {
+        contract::asset(
+            id,
+            &(0..bytes).map(|i| (i % 251) as u8).collect::<Vec<u8>>(),
         )
-        .discovered(at)]),
+        .discovered(at)
+    };
+    ops.push(Op::Put {
+        batch: RecordBatch::Assets(vec![asset("tail-asset", asset_bytes)]),
         mode: PutMode::Replace,
     });
+    if asset_bytes == universe::MAX_ASSET_BYTES {
+        ops.push(Op::PutAsset(asset("tail-asset-over", asset_bytes + 1)));
+        ops.push(Op::Get {
+            sync: None,
+            key: RecordKey::Asset("tail-asset".into()),
+        });
+    }
     ops.push(Op::Get {
         sync: None,
         key: RecordKey::Grant(at_limit),
@@ -100,7 +125,7 @@ pub fn tail_sync(seed: u64) -> Vec<Op> {
     ops.push(Op::List {
         sync: None,
         query: ListQuery::Grants(GrantFilter::All),
-        page_size: 0,
+        page_size: if huge { MAX_PAGE_SIZE + 5 } else { 0 },
     });
     ops.push(Op::List {
         sync: None,
@@ -109,12 +134,29 @@ pub fn tail_sync(seed: u64) -> Vec<Op> {
     });
     ops.push(Op::EndSync);
     ops.push(Op::CloneSync(SyncRef::Nth(0)));
+    ops.push(Op::CloneAcross(SyncRef::Nth(0)));
+    if huge {
+        // A later full sync, then a cleanup that deletes the huge one: a range delete of ten
+        // thousand records, and the rest of the case pages small syncs again.
+        ops.push(Op::StartNewSync {
+            sync_type: SyncType::Full,
+            parent: None,
+        });
+        ops.push(Op::AdvanceClock(1_000_000_000));
+        ops.push(Op::EndSync);
+        ops.push(Op::Cleanup { keep: 1 });
+    }
     ops
+}
+
+/// Whether a case of `seed` opens with a tail sync: [`TAIL_PERCENT`] of seeds do.
+pub fn has_tail(seed: u64) -> bool {
+    splitmix64(seed) % 100 < TAIL_PERCENT
 }
 
 /// `ops` opened with a tail sync in [`TAIL_PERCENT`] of seeds.
 pub fn with_tail(ops: Vec<Op>, seed: u64) -> Vec<Op> {
-    if splitmix64(seed) % 100 >= TAIL_PERCENT {
+    if !has_tail(seed) {
         return ops;
     }
     let mut out = tail_sync(seed);
@@ -155,7 +197,7 @@ mod tests {
                 })
                 .max();
             assert_eq!(longest, Some(MAX_ID_LEN));
-            assert!(matches!(ops.last(), Some(Op::CloneSync(_))));
+            assert!(ops.iter().any(|o| matches!(o, Op::CloneAcross(_))));
         }
         assert!(crossed_chunk);
     }

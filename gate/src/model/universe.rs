@@ -60,13 +60,35 @@ pub fn annotations(n: u8) -> Metadata {
     }
 }
 
-/// Clock advances: a tick, a second, exactly the resume window, and one past it.
+/// Clock moves: a tick, a second, exactly the resume window, one past it, and steps back (a
+/// tick, a second) as wall clocks take after an NTP correction.
 pub const ADVANCES: &[i64] = &[
     1,
     1_000_000_000,
+    -1,
+    -1_000_000_000,
     syncproof_engine::RESUME_WINDOW_NANOS,
     syncproof_engine::RESUME_WINDOW_NANOS + 1,
 ];
+
+/// The asset limit every store of a case is configured with (the default, 64 MiB, is too
+/// large to reach in a case on six engines): some tail syncs put an asset of exactly this
+/// size, and one a byte over, which must be refused.
+pub const MAX_ASSET_BYTES: usize = 1 << 20;
+
+/// Descriptive texts (display names, descriptions, slugs): empty, plain, with `\0`, non-ASCII,
+/// and long.
+pub const TEXTS: &[&str] = &[
+    "",
+    "Alice",
+    "a\0b",
+    "é 😀",
+    "A description long enough to take more than one cache line in a record's payload, \
+     as real descriptions do.",
+];
+
+/// Purposes of entitlements.
+pub const PURPOSES: &[&str] = &["assignment", "permission", ""];
 
 /// Page sizes: tiny ones to cross many page boundaries, 0 for the default.
 pub const PAGE_SIZES: &[usize] = &[1, 2, 3, 5, 0];

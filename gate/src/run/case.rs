@@ -33,6 +33,8 @@ pub struct CaseRun<F> {
     pub structure: Vec<(String, Vec<(&'static str, u64)>)>,
     /// Records the case's puts carried (the reach proxy where an engine has no counters).
     pub records_put: u64,
+    /// What shaped the case beyond its generated ops (`tail`, `swarm`; API level).
+    pub shapes: Vec<&'static str>,
 }
 
 impl<F> CaseRun<F> {
@@ -48,6 +50,7 @@ impl<F> CaseRun<F> {
             configurations: Vec::new(),
             structure: Vec::new(),
             records_put: 0,
+            shapes: Vec::new(),
         }
     }
 }
@@ -85,6 +88,8 @@ pub struct Totals {
     pub structure: BTreeMap<(String, &'static str), Happened>,
     /// Records put per case.
     pub records_put: Histogram,
+    /// Cases by what shaped them (`tail`, `swarm`).
+    pub shapes: BTreeMap<&'static str, u64>,
 }
 
 impl Totals {
@@ -100,6 +105,7 @@ impl Totals {
             configurations: BTreeMap::new(),
             structure: BTreeMap::new(),
             records_put: Histogram::default(),
+            shapes: BTreeMap::new(),
         }
     }
 
@@ -134,6 +140,9 @@ impl Totals {
             }
         }
         self.records_put.record(run.records_put);
+        for s in run.shapes {
+            *self.shapes.entry(s).or_default() += 1;
+        }
         run.finding
     }
 }

@@ -109,6 +109,16 @@ pub enum Value {
         /// Why reading them back failed.
         error: ErrorKind,
     },
+    /// The two copies a clone across engines made: the foreign store's (read back by the
+    /// memory engine, whatever the engine under test exports) and the one cloned back.
+    ClonedAcross {
+        /// The copied sync run, in the store cloned back into.
+        run: Option<SyncRun>,
+        /// The records of the foreign copy.
+        foreign: Vec<Record>,
+        /// The records of the copy cloned back.
+        back: Vec<Record>,
+    },
     /// The copy a clone made, read back from the target store.
     Cloned {
         /// The copied sync run.

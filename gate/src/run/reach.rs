@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use syncproof_engine::{Record, DEFAULT_PAGE_SIZE, EXPORT_CHUNK, MAX_ID_LEN};
+use syncproof_engine::{Record, DEFAULT_PAGE_SIZE, EXPORT_CHUNK, MAX_ID_LEN, MAX_PAGE_SIZE};
 
 use super::outcome::{Outcome, Value};
 use crate::model::ops::Op;
@@ -27,6 +27,12 @@ pub const LIST_PAST_PAGE: &str = "list_past_page";
 pub const CLONE_PAST_CHUNK: &str = "clone_past_chunk";
 /// A record read back with an id of `MAX_ID_LEN` bytes.
 pub const ID_AT_LIMIT: &str = "id_at_limit";
+/// A list page of `MAX_PAGE_SIZE` records: a page size above the clamp, clamped.
+pub const LIST_AT_CLAMP: &str = "list_at_clamp";
+/// An asset of exactly the configured limit read back.
+pub const ASSET_AT_LIMIT: &str = "asset_at_limit";
+/// A `verify` that checked a store and found it clean.
+pub const VERIFY_CLEAN: &str = "verify_clean";
 
 /// Every reach kind of the API level, in the order reports list them.
 pub const REACH: &[&str] = &[
@@ -38,6 +44,9 @@ pub const REACH: &[&str] = &[
     LIST_PAST_PAGE,
     CLONE_PAST_CHUNK,
     ID_AT_LIMIT,
+    LIST_AT_CLAMP,
+    ASSET_AT_LIMIT,
+    VERIFY_CLEAN,
 ];
 
 /// The longest id part of a record.
@@ -62,7 +71,12 @@ pub fn note(op: &Op, expected: &Outcome, reach: &mut BTreeMap<&'static str, u64>
             if at_limit(r) {
                 hit(ID_AT_LIMIT);
             }
+            if matches!(r, Record::Asset(a) if a.data.len() == crate::model::universe::MAX_ASSET_BYTES)
+            {
+                hit(ASSET_AT_LIMIT);
+            }
         }
+        (Op::Verify, Value::Unit) => hit(VERIFY_CLEAN),
         (Op::List { query, .. }, Value::Pages { pages, .. }) => {
             let n: usize = pages.iter().map(Vec::len).sum();
             if n > 0 && query.is_filtered() {
@@ -70,6 +84,9 @@ pub fn note(op: &Op, expected: &Outcome, reach: &mut BTreeMap<&'static str, u64>
             }
             if n > DEFAULT_PAGE_SIZE {
                 hit(LIST_PAST_PAGE);
+            }
+            if pages.iter().any(|p| p.len() == MAX_PAGE_SIZE) {
+                hit(LIST_AT_CLAMP);
             }
             if pages.iter().flatten().any(at_limit) {
                 hit(ID_AT_LIMIT);
@@ -83,7 +100,8 @@ pub fn note(op: &Op, expected: &Outcome, reach: &mut BTreeMap<&'static str, u64>
                 upserted, deleted, ..
             },
         ) if !upserted.is_empty() || !deleted.is_empty() => hit(DIFF_NONEMPTY),
-        (Op::CloneSync(_), Value::Cloned { records, .. }) => {
+        (Op::CloneSync(_), Value::Cloned { records, .. })
+        | (Op::CloneAcross(_), Value::ClonedAcross { back: records, .. }) => {
             let grants = records
                 .iter()
                 .filter(|r| matches!(r, Record::Grant(_)))

@@ -107,7 +107,7 @@ impl<'o> Subject<'o> {
         EngineConfig {
             clock: Arc::new(self.clock.clone()),
             ids: self.ids.clone(),
-            ..EngineConfig::default()
+            max_asset_bytes: crate::model::universe::MAX_ASSET_BYTES,
         }
     }
 
@@ -121,6 +121,38 @@ impl<'o> Subject<'o> {
             .ok()
             .and_then(|r| r.ok())
             .unwrap_or_default()
+    }
+
+    /// The configuration of a store a clone goes to: the case's clock, its own ids.
+    fn clone_config(&self) -> EngineConfig {
+        EngineConfig {
+            clock: Arc::new(self.clock.clone()),
+            ids: Arc::new(SeededIds::new(self.seed ^ 0xC10E)),
+            max_asset_bytes: crate::model::universe::MAX_ASSET_BYTES,
+        }
+    }
+
+    /// [`Op::CloneAcross`]: `id` from `e` into a fresh store of `via`, read back there, then
+    /// from there into a fresh store of this engine, read back (both stores dropped after).
+    fn clone_across(
+        &self,
+        e: &dyn StorageEngine,
+        id: &SyncId,
+        via: &dyn Opener,
+    ) -> Result<(Option<SyncRun>, Vec<Record>, Vec<Record>)> {
+        let scratch = |m: String| Error::io(m);
+        let via_dir = temp_dir(self.tmp.as_deref()).map_err(scratch)?;
+        let back_dir = temp_dir(self.tmp.as_deref()).map_err(scratch)?;
+        let foreign = via.open(via_dir.path(), self.clone_config())?;
+        e.clone_sync(id, foreign.as_ref())?;
+        let foreign_records = export_all(foreign.as_ref(), id)?;
+        let back = self.opener.open(back_dir.path(), self.clone_config())?;
+        foreign.clone_sync(id, back.as_ref())?;
+        let run = back.get_sync_run(id)?;
+        let records = export_all(back.as_ref(), id)?;
+        drop(back);
+        drop(foreign);
+        Ok((run, foreign_records, records))
     }
 
     /// Applies `op`, catching panics. `created` are the sync ids created so far.
@@ -280,12 +312,7 @@ impl<'o> Subject<'o> {
                         Ok(d) => d,
                         Err(m) => return Outcome::Panic(m),
                     };
-                    let config = EngineConfig {
-                        clock: Arc::new(self.clock.clone()),
-                        ids: Arc::new(SeededIds::new(self.seed ^ 0xC10E)),
-                        ..EngineConfig::default()
-                    };
-                    match self.opener.open(dir.path(), config) {
+                    match self.opener.open(dir.path(), self.clone_config()) {
                         Ok(t) => self.clone_target = Some((t, dir)),
                         Err(err) => return err.into(),
                     }
@@ -303,7 +330,21 @@ impl<'o> Subject<'o> {
                     }
                 }
             }
+            Op::CloneAcross(s) => {
+                let id = r(s);
+                let memory = syncproof_memory::MemoryOpener::default();
+                outcome(
+                    self.clone_across(e, &id, &memory),
+                    |(run, foreign, back)| Value::ClonedAcross { run, foreign, back },
+                )
+            }
             Op::Flush => outcome(e.flush(), |_| Value::Unit),
+            Op::PutAsset(a) => outcome(e.put_asset(a), |_| Value::Unit),
+            Op::Verify => match e.verify() {
+                Ok(r) if r.problems.is_empty() => Outcome::ok(Value::Unit),
+                Ok(r) => Outcome::Err(ErrorKind::Corruption, r.problems.join("; ")),
+                Err(err) => err.into(),
+            },
             Op::Reopen | Op::AdvanceClock(_) => unreachable!("handled above"),
         }
     }

@@ -95,8 +95,10 @@ pub struct Shrunk<O, F> {
 
 /// Shrinks `ops`, which failed with `finding` at step `at(&finding)`, with `shrink`, then runs
 /// the result once more through `again` (a candidate's finding on the culprits, if it fails).
-/// When the shrunk sequence no longer fails, the engine is flaky: the unshrunk case, cut after
-/// its failing step, is kept with the original finding, and `reproduced` says so.
+/// When the case (cut after its failing step) or the shrunk sequence no longer fails, the
+/// engine is flaky: the unshrunk case, cut after its failing step, is kept with the original
+/// finding, and `reproduced` says so. The case is tried first, so a flaky engine costs one
+/// run, not a whole shrink whose every candidate passes.
 pub fn shrink_confirmed<O: Clone, F>(
     ops: Vec<O>,
     finding: F,
@@ -104,22 +106,24 @@ pub fn shrink_confirmed<O: Clone, F>(
     shrink: ShrinkFn<O>,
     again: &dyn Fn(&[O]) -> Option<F>,
 ) -> Shrunk<O, F> {
-    let shrunk = shrink(ops.clone(), &mut |c: &[O]| again(c).map(|f| at(&f)));
+    let mut cut = ops;
+    cut.truncate(at(&finding) + 1);
+    let flaky = |ops: Vec<O>, finding: F| Shrunk {
+        ops,
+        finding,
+        reproduced: false,
+    };
+    if again(&cut).is_none() {
+        return flaky(cut, finding);
+    }
+    let shrunk = shrink(cut.clone(), &mut |c: &[O]| again(c).map(|f| at(&f)));
     match again(&shrunk) {
         Some(finding) => Shrunk {
             ops: shrunk,
             finding,
             reproduced: true,
         },
-        None => {
-            let mut ops = ops;
-            ops.truncate(at(&finding) + 1);
-            Shrunk {
-                ops,
-                finding,
-                reproduced: false,
-            }
-        }
+        None => flaky(cut, finding),
     }
 }
 

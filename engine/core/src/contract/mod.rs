@@ -198,6 +198,15 @@ impl<'a> Cx<'a> {
         Ok(())
     }
 
+    /// A fresh store of `other`, another engine (for clones across engines).
+    pub fn foreign(
+        &mut self,
+        other: &dyn Opener,
+    ) -> std::result::Result<Box<dyn StorageEngine>, Failure> {
+        let dir = self.new_dir()?;
+        Ok(other.open(&dir, self.config())?)
+    }
+
     /// A second engine of the same kind on a fresh store (for clone checks).
     pub fn another(&mut self) -> std::result::Result<Box<dyn StorageEngine>, Failure> {
         let dir = self.new_dir()?;

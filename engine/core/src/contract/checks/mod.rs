@@ -62,6 +62,7 @@ checks! {
     maintenance::diff_runs_and_handle, "§5", "diff creates two finished syncs with parent = base, upserts id first, leaving current and view alone";
     maintenance::diff_preconditions, "§5", "diff needs two existing finished syncs";
     maintenance::clone_copies_sync, "§5", "clone copies run and records (in chunks) to another store; AlreadyExists, NotFound, FailedPrecondition";
+    maintenance::clone_across_engines, "§5", "a clone into another engine, and back, holds what the source lists";
     safety::bad_input_never_panics, "§6", "bad input yields errors, never panics";
     safety::flush_then_reopen_is_durable, "§6", "acknowledged writes survive flush and reopen";
     safety::concurrent_reads_see_whole_batches, "§6", "engines are Send + Sync; a read sees a batch wholly or not at all";

@@ -417,6 +417,17 @@ pub fn delete_grant_rules(cx: &mut Cx) -> CheckResult {
             .is_some(),
         "delete touched another sync"
     );
+    // Nothing of the deleted grant is left at rest (an engine without an integrity check
+    // refuses `verify` with FailedPrecondition, and is not held to this).
+    match cx.e().verify() {
+        Ok(r) => ensure!(
+            r.problems.is_empty(),
+            "verify after delete: {}",
+            r.problems.join("; ")
+        ),
+        Err(e) if e.kind == ErrorKind::FailedPrecondition => {}
+        Err(e) => return Err(e.into()),
+    }
     Ok(())
 }
 
