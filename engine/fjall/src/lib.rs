@@ -30,6 +30,8 @@ pub struct FjallBackend {
     durability: Durability,
     /// A planted bug ([`Options::reads_active_memtable_only`]).
     memtable_only: bool,
+    /// The memtable size it was opened with (`None`: fjall's default).
+    max_memtable: Option<u64>,
 }
 
 /// How a fjall backend is opened: the default, or a configuration of [`CONFIGURATIONS`].
@@ -145,6 +147,7 @@ impl FjallBackend {
             ks,
             durability: options.durability,
             memtable_only: options.reads_active_memtable_only,
+            max_memtable: options.max_memtable,
         })
     }
 }
@@ -236,7 +239,20 @@ impl KvBackend for FjallBackend {
                 None => b.remove(&self.ks, k),
             }
         }
-        b.commit().map_err(err)
+        b.commit().map_err(err)?;
+        // The planted bug's store seals a full memtable before the write returns (fjall seals
+        // it on a worker thread, some time later), so what the bug hides is the same on every
+        // run of the same ops, and a shrunk repro replays.
+        if self.memtable_only {
+            use fjall::AbstractTree;
+            let full = self
+                .max_memtable
+                .is_some_and(|m| self.ks.tree.active_memtable().size() > m);
+            if full {
+                self.ks.rotate_memtable().map_err(err)?;
+            }
+        }
+        Ok(())
     }
     fn flush(&self) -> Result<()> {
         self.db.persist(PersistMode::SyncAll).map_err(err)
