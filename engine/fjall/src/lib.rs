@@ -51,24 +51,28 @@ pub struct Options {
     pub reads_active_memtable_only: bool,
 }
 
+impl Options {
+    /// fjall's defaults, durable after `flush()`.
+    pub const DEFAULT: Options = Options {
+        durability: Durability::Flush,
+        max_memtable: None,
+        data_block: None,
+        reads_active_memtable_only: false,
+    };
+}
+
 impl Default for Options {
     fn default() -> Self {
-        Options {
-            durability: Durability::Flush,
-            max_memtable: None,
-            data_block: None,
-            reads_active_memtable_only: false,
-        }
+        Options::DEFAULT
     }
 }
 
 /// Memtables of 4 KiB and 1 KiB blocks: a case of a few dozen records seals memtables,
 /// flushes tables and triggers compactions.
 pub const TINY_MEMTABLE: Options = Options {
-    durability: Durability::Flush,
     max_memtable: Some(4 * 1024),
     data_block: Some(1024),
-    reads_active_memtable_only: false,
+    ..Options::DEFAULT
 };
 
 /// The configurations besides the default ([`syncproof_engine::contract::Configuration`]).
@@ -77,22 +81,12 @@ pub const CONFIGURATIONS: &[Configuration] = &[
         name: "tiny-memtable",
         what: "4 KiB memtables and 1 KiB data blocks: cases seal memtables, flush tables and \
                compact",
-        opener: || {
-            Box::new(
-                KvOpener::new("fjall", |d| FjallBackend::open_with(d, TINY_MEMTABLE))
-                    .stored_in(STORE_ENTRY),
-            )
-        },
+        opener: || Box::new(opener_with(|d| FjallBackend::open_with(d, TINY_MEMTABLE))),
     },
     Configuration {
         name: "per-commit",
         what: "every batch persisted with SyncAll (Durability::Commit)",
-        opener: || {
-            Box::new(
-                KvOpener::new("fjall", |d| FjallBackend::open(d, Durability::Commit))
-                    .stored_in(STORE_ENTRY),
-            )
-        },
+        opener: || Box::new(opener_with(|d| FjallBackend::open(d, Durability::Commit))),
     },
 ];
 
@@ -120,7 +114,7 @@ impl FjallBackend {
             dir,
             Options {
                 durability,
-                ..Options::default()
+                ..Options::DEFAULT
             },
         )
     }
@@ -159,6 +153,12 @@ pub fn open(dir: &Path) -> Result<FjallBackend> {
 
 /// Opens `KvStore`s over fjall.
 pub fn opener() -> KvOpener<FjallBackend> {
+    opener_with(open)
+}
+
+/// Opens `KvStore`s over the databases `open` opens (the default, a configuration, or a
+/// planted bug's).
+pub fn opener_with(open: fn(&Path) -> Result<FjallBackend>) -> KvOpener<FjallBackend> {
     KvOpener::new("fjall", open).stored_in(STORE_ENTRY)
 }
 

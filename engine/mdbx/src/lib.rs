@@ -142,25 +142,15 @@ pub const CONFIGURATIONS: &[Configuration] = &[
         what: "the file grows in 64 KiB steps and shrinks when 128 KiB are free: cases remap \
                the environment as it grows and shrinks",
         opener: || {
-            Box::new(
-                KvOpener::new("mdbx", |d| {
-                    MdbxBackend::open_growing(d, Durability::Flush, 64 << 10)
-                })
-                .stored_in(STORE_ENTRY)
-                .with_read_only(MdbxBackend::open_read_only),
-            )
+            Box::new(opener_with(|d| {
+                MdbxBackend::open_growing(d, Durability::Flush, 64 << 10)
+            }))
         },
     },
     Configuration {
         name: "per-commit",
         what: "every commit durable (SyncMode::Durable, Durability::Commit)",
-        opener: || {
-            Box::new(
-                KvOpener::new("mdbx", |d| MdbxBackend::open(d, Durability::Commit))
-                    .stored_in(STORE_ENTRY)
-                    .with_read_only(MdbxBackend::open_read_only),
-            )
-        },
+        opener: || Box::new(opener_with(|d| MdbxBackend::open(d, Durability::Commit))),
     },
 ];
 
@@ -171,6 +161,11 @@ pub fn open(dir: &Path) -> Result<MdbxBackend> {
 
 /// Opens `KvStore`s over libmdbx.
 pub fn opener() -> KvOpener<MdbxBackend> {
+    opener_with(open)
+}
+
+/// Opens `KvStore`s over the environments `open` opens (the default, or a configuration).
+pub fn opener_with(open: fn(&Path) -> Result<MdbxBackend>) -> KvOpener<MdbxBackend> {
     KvOpener::new("mdbx", open)
         .stored_in(STORE_ENTRY)
         .with_read_only(MdbxBackend::open_read_only)

@@ -106,17 +106,13 @@ pub const CONFIGURATIONS: &[Configuration] = &[
         what: "a 16 KiB page cache (default 1 GiB): reads of a few dozen records go to the \
                file and evict",
         opener: || {
-            Box::new(
-                KvOpener::new("redb", |d| {
-                    RedbBackend::open_with(
-                        d,
-                        Durability::Flush,
-                        redb::Builder::new().set_cache_size(16 << 10),
-                    )
-                })
-                .stored_in(STORE_ENTRY)
-                .with_read_only(RedbBackend::open_read_only),
-            )
+            Box::new(opener_with(|d| {
+                RedbBackend::open_with(
+                    d,
+                    Durability::Flush,
+                    redb::Builder::new().set_cache_size(16 << 10),
+                )
+            }))
         },
     },
     Configuration {
@@ -124,29 +120,19 @@ pub const CONFIGURATIONS: &[Configuration] = &[
         what: "every open verifies every page's checksum and rebuilds the allocator \
                (set_check_integrity_on_open): each reopen runs redb's repair path",
         opener: || {
-            Box::new(
-                KvOpener::new("redb", |d| {
-                    RedbBackend::open_with(
-                        d,
-                        Durability::Flush,
-                        redb::Builder::new().set_check_integrity_on_open(true),
-                    )
-                })
-                .stored_in(STORE_ENTRY)
-                .with_read_only(RedbBackend::open_read_only),
-            )
+            Box::new(opener_with(|d| {
+                RedbBackend::open_with(
+                    d,
+                    Durability::Flush,
+                    redb::Builder::new().set_check_integrity_on_open(true),
+                )
+            }))
         },
     },
     Configuration {
         name: "per-commit",
         what: "every commit Durability::Immediate (Durability::Commit)",
-        opener: || {
-            Box::new(
-                KvOpener::new("redb", |d| RedbBackend::open(d, Durability::Commit))
-                    .stored_in(STORE_ENTRY)
-                    .with_read_only(RedbBackend::open_read_only),
-            )
-        },
+        opener: || Box::new(opener_with(|d| RedbBackend::open(d, Durability::Commit))),
     },
 ];
 
@@ -157,6 +143,11 @@ pub fn open(dir: &Path) -> Result<RedbBackend> {
 
 /// Opens `KvStore`s over redb.
 pub fn opener() -> KvOpener<RedbBackend> {
+    opener_with(open)
+}
+
+/// Opens `KvStore`s over the redb databases `open` opens (the default, or a configuration).
+pub fn opener_with(open: fn(&Path) -> Result<RedbBackend>) -> KvOpener<RedbBackend> {
     KvOpener::new("redb", open)
         .stored_in(STORE_ENTRY)
         .with_read_only(RedbBackend::open_read_only)

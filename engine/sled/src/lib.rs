@@ -100,29 +100,21 @@ pub const CONFIGURATIONS: &[Configuration] = &[
                correctness-critical paths) and a 64 KiB cache: cases roll segments, store \
                large values as blobs and page nodes out",
         opener: || {
-            Box::new(
-                KvOpener::new("sled", |d| {
-                    SledBackend::open_with(
-                        d,
-                        Durability::Flush,
-                        sled::Config::new()
-                            .segment_size(4096)
-                            .cache_capacity(64 << 10),
-                    )
-                })
-                .stored_in(STORE_ENTRY),
-            )
+            Box::new(opener_with(|d| {
+                SledBackend::open_with(
+                    d,
+                    Durability::Flush,
+                    sled::Config::new()
+                        .segment_size(4096)
+                        .cache_capacity(64 << 10),
+                )
+            }))
         },
     },
     Configuration {
         name: "per-commit",
         what: "a flush after every batch (Durability::Commit)",
-        opener: || {
-            Box::new(
-                KvOpener::new("sled", |d| SledBackend::open(d, Durability::Commit))
-                    .stored_in(STORE_ENTRY),
-            )
-        },
+        opener: || Box::new(opener_with(|d| SledBackend::open(d, Durability::Commit))),
     },
 ];
 
@@ -133,6 +125,11 @@ pub fn open(dir: &Path) -> Result<SledBackend> {
 
 /// Opens `KvStore`s over sled.
 pub fn opener() -> KvOpener<SledBackend> {
+    opener_with(open)
+}
+
+/// Opens `KvStore`s over the databases `open` opens (the default, or a configuration).
+pub fn opener_with(open: fn(&Path) -> Result<SledBackend>) -> KvOpener<SledBackend> {
     KvOpener::new("sled", open).stored_in(STORE_ENTRY)
 }
 

@@ -159,11 +159,29 @@ impl Harness {
     /// (`fjall+tiny-memtable`) is what findings and repros name. Without an engine added
     /// first it is the first engine.
     pub fn configuration(mut self, label: impl Into<String>, opener: Box<dyn Opener>) -> Self {
-        match self.engines.last_mut() {
-            Some(c) => c.push((label.into(), opener)),
-            None => self.engines.push(vec![(label.into(), opener)]),
+        self.add_configuration(label.into(), opener);
+        self
+    }
+    /// Adds an engine with its configurations, its default first ([`Self::engine`], then
+    /// [`Self::configuration`] for each of the rest); nothing when `configurations` is empty.
+    pub fn configured(
+        mut self,
+        configurations: impl IntoIterator<Item = (String, Box<dyn Opener>)>,
+    ) -> Self {
+        let mut it = configurations.into_iter();
+        if let Some(default) = it.next() {
+            self.engines.push(vec![default]);
+            for (label, o) in it {
+                self.add_configuration(label, o);
+            }
         }
         self
+    }
+    fn add_configuration(&mut self, label: String, opener: Box<dyn Opener>) {
+        match self.engines.last_mut() {
+            Some(c) => c.push((label, opener)),
+            None => self.engines.push(vec![(label, opener)]),
+        }
     }
     /// Sets the number of cases.
     pub fn cases(mut self, n: u64) -> Self {

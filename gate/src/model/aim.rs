@@ -72,11 +72,7 @@ impl Written {
     }
 
     fn is_empty(&self) -> bool {
-        self.grants.is_empty()
-            && self.resources.is_empty()
-            && self.entitlements.is_empty()
-            && self.types.is_empty()
-            && self.assets.is_empty()
+        self.len() == 0
     }
 
     /// The key of a written record (grants weighted as the generator weights their puts).
@@ -329,6 +325,22 @@ impl Syncs {
         i
     }
 
+    /// The current sync ends.
+    fn end(&mut self) {
+        if let Some(e) = self.current.and_then(|c| self.ended.get_mut(c)) {
+            *e = true;
+        }
+        self.open = false;
+    }
+
+    /// The latest sync when `aimed` (and there is one), else `s`.
+    fn latest_if(&self, aimed: bool, s: SyncRef) -> SyncRef {
+        match self.records.len().checked_sub(1).and_then(nth) {
+            Some(l) if aimed => l,
+            _ => s,
+        }
+    }
+
     /// The syncs believed full and ended, oldest first.
     fn finished_full(&self) -> Vec<usize> {
         (0..self.records.len())
@@ -359,7 +371,6 @@ pub fn aim(ops: Vec<Op>, seed: u64, max_ops: usize) -> Vec<Op> {
     let mut out = Vec::with_capacity(ops.len());
     for op in ops {
         let aimed = rng.percent(AIM_PERCENT);
-        let op_kind = op.kind();
         match op {
             Op::StartNewSync { sync_type, parent } => {
                 // A parent that is not a sync makes the call fail: no sync is created.
@@ -404,10 +415,7 @@ pub fn aim(ops: Vec<Op>, seed: u64, max_ops: usize) -> Vec<Op> {
             }
             Op::EndSync => {
                 out.push(Op::EndSync);
-                if let Some(e) = syncs.current.and_then(|c| syncs.ended.get_mut(c)) {
-                    *e = true;
-                }
-                syncs.open = false;
+                syncs.end();
                 if let Some((base, applied)) = resync.take() {
                     if syncs.current == Some(applied) {
                         if let (Some(base), Some(applied)) = (nth(base), nth(applied)) {
@@ -481,10 +489,7 @@ pub fn aim(ops: Vec<Op>, seed: u64, max_ops: usize) -> Vec<Op> {
                 // A cleanup runs between syncs: the one in progress ends first.
                 if aimed && syncs.open {
                     out.push(Op::EndSync);
-                    if let Some(e) = syncs.current.and_then(|c| syncs.ended.get_mut(c)) {
-                        *e = true;
-                    }
-                    syncs.open = false;
+                    syncs.end();
                 }
                 if aimed {
                     while syncs.finished_full().len() < 3 {
@@ -493,11 +498,8 @@ pub fn aim(ops: Vec<Op>, seed: u64, max_ops: usize) -> Vec<Op> {
                             parent: None,
                         });
                         out.push(Op::EndSync);
-                        let k = syncs.create(true);
-                        if let Some(e) = syncs.ended.get_mut(k) {
-                            *e = true;
-                        }
-                        syncs.open = false;
+                        syncs.create(true);
+                        syncs.end();
                     }
                 }
                 let finished = syncs.finished_full();
@@ -603,19 +605,8 @@ pub fn aim(ops: Vec<Op>, seed: u64, max_ops: usize) -> Vec<Op> {
                     _ => out.push(Op::Diff { base, applied }),
                 }
             }
-            Op::CloneSync(s) | Op::CloneAcross(s) => {
-                let across = matches!(op_kind, "clone_across");
-                let latest = syncs.records.len().checked_sub(1).and_then(nth);
-                let s = match latest {
-                    Some(l) if aimed => l,
-                    _ => s,
-                };
-                out.push(if across {
-                    Op::CloneAcross(s)
-                } else {
-                    Op::CloneSync(s)
-                });
-            }
+            Op::CloneSync(s) => out.push(Op::CloneSync(syncs.latest_if(aimed, s))),
+            Op::CloneAcross(s) => out.push(Op::CloneAcross(syncs.latest_if(aimed, s))),
             other => out.push(other),
         }
     }

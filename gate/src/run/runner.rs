@@ -103,10 +103,16 @@ impl<'o> Subject<'o> {
         Ok(s)
     }
 
+    /// The configuration of this subject's store: the case's clock and ids.
     fn config(&self) -> EngineConfig {
+        self.config_with(self.ids.clone())
+    }
+
+    /// The case's clock and asset limit, with `ids`.
+    fn config_with(&self, ids: Arc<SeededIds>) -> EngineConfig {
         EngineConfig {
             clock: Arc::new(self.clock.clone()),
-            ids: self.ids.clone(),
+            ids,
             max_asset_bytes: crate::model::universe::MAX_ASSET_BYTES,
         }
     }
@@ -125,11 +131,7 @@ impl<'o> Subject<'o> {
 
     /// The configuration of a store a clone goes to: the case's clock, its own ids.
     fn clone_config(&self) -> EngineConfig {
-        EngineConfig {
-            clock: Arc::new(self.clock.clone()),
-            ids: Arc::new(SeededIds::new(self.seed ^ 0xC10E)),
-            max_asset_bytes: crate::model::universe::MAX_ASSET_BYTES,
-        }
+        self.config_with(Arc::new(SeededIds::new(self.seed ^ 0xC10E)))
     }
 
     /// [`Op::CloneAcross`]: `id` from `e` into a fresh store of `via`, read back there, then
@@ -140,9 +142,8 @@ impl<'o> Subject<'o> {
         id: &SyncId,
         via: &dyn Opener,
     ) -> Result<(Option<SyncRun>, Vec<Record>, Vec<Record>)> {
-        let scratch = |m: String| Error::io(m);
-        let via_dir = temp_dir(self.tmp.as_deref()).map_err(scratch)?;
-        let back_dir = temp_dir(self.tmp.as_deref()).map_err(scratch)?;
+        let via_dir = temp_dir(self.tmp.as_deref()).map_err(Error::io)?;
+        let back_dir = temp_dir(self.tmp.as_deref()).map_err(Error::io)?;
         let foreign = via.open(via_dir.path(), self.clone_config())?;
         e.clone_sync(id, foreign.as_ref())?;
         let foreign_records = export_all(foreign.as_ref(), id)?;

@@ -789,15 +789,17 @@ fn main() -> ExitCode {
                 .options(options)
                 .regression_opener(engines::OPENER_PATH);
             for e in &under_test {
-                let mut configured = e.configured_openers().into_iter();
-                if let Some((label, o)) = configured.next() {
-                    harness = harness.engine(label, wrap(o));
-                }
-                if !default_configurations {
-                    for (label, o) in configured {
-                        harness = harness.configuration(label, wrap(o));
-                    }
-                }
+                let drawn = if default_configurations {
+                    1
+                } else {
+                    usize::MAX
+                };
+                harness = harness.configured(
+                    e.configured_openers()
+                        .into_iter()
+                        .take(drawn)
+                        .map(|(label, o)| (label, wrap(o))),
+                );
             }
             if under_test.is_empty() {
                 harness = harness.engine(

@@ -8,7 +8,7 @@
 use super::Opener;
 
 /// One configuration of an engine besides its default.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 pub struct Configuration {
     /// Short name, joined to the engine's with `+` in labels (`fjall+tiny-memtable`).
     pub name: &'static str,
@@ -16,15 +16,6 @@ pub struct Configuration {
     pub what: &'static str,
     /// Makes an opener of the engine under this configuration.
     pub opener: fn() -> Box<dyn Opener>,
-}
-
-impl std::fmt::Debug for Configuration {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Configuration")
-            .field("name", &self.name)
-            .field("what", &self.what)
-            .finish_non_exhaustive()
-    }
 }
 
 /// The separator of an engine's name and a configuration's in a label.
