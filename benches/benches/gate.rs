@@ -59,6 +59,8 @@ fn check(names: &[&'static str], tmp: &std::path::Path, repros: &std::path::Path
         cases: CASES,
         seed: SEED,
         contract: false,
+        // The differential alone: the concurrent phase is measured by read_while_writing.
+        concurrent_cases: 0,
         progress: Progress::None,
         tmp: Some(tmp.to_path_buf()),
         repro_dir: repros.to_path_buf(),

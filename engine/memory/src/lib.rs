@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 pub use opener::MemoryOpener;
 use syncproof_engine::{
     validate_id, validate_sync_id, EngineConfig, EntitlementFilter, Error, GrantFilter, ListQuery,
-    Page, PageRequest, PutMode, Record, RecordBatch, RecordKey, RecordKind, Resource,
+    Page, PageRequest, PageToken, PutMode, Record, RecordBatch, RecordKey, RecordKind, Resource,
     ResourceFilter, Result, Stats, StorageEngine, SyncId, SyncImport, SyncRun, SyncType,
     EXPORT_CHUNK, RESUME_WINDOW_NANOS,
 };
@@ -80,6 +80,51 @@ impl MemoryEngine {
     /// The store this handle is on, to reopen it later.
     pub fn store(&self) -> MemoryStore {
         self.store.clone()
+    }
+
+    /// A deep copy of this handle and its store's data as they are now: a handle on a new
+    /// store that later writes to either side do not reach. The concurrent runner keeps one
+    /// per state a writer passes through, to check each concurrent read against its window.
+    pub fn snapshot(&self) -> MemoryEngine {
+        let st = self.state();
+        let data = st.syncs.clone();
+        let handle = Handle {
+            current: st.handle.current.clone(),
+            viewed: st.handle.viewed.clone(),
+        };
+        drop(st);
+        MemoryEngine {
+            config: self.config.clone(),
+            store: MemoryStore {
+                syncs: Arc::new(Mutex::new(data)),
+            },
+            handle: Mutex::new(handle),
+        }
+    }
+
+    /// The sync a read of `sync` sees now (SPEC §2 resolution): its id, or `None` when no
+    /// sync resolves.
+    pub fn resolved(&self, sync: Option<&SyncId>) -> Result<Option<SyncId>> {
+        let st = self.state();
+        Ok(st.resolve(sync)?.map(|d| d.run.id.clone()))
+    }
+
+    /// The token this store issues for a page of `query` on the sync `issued_for` whose last
+    /// record is `last`: resuming it reads the records of `query` strictly after `last`
+    /// (or is refused when reads no longer resolve to `issued_for`). The concurrent runner
+    /// resumes the oracle with it where an engine resumed its own token.
+    pub fn token_after(issued_for: &SyncId, query: &ListQuery, last: &Record) -> PageToken {
+        fn parts<T: MemTable>(r: &T) -> Vec<String> {
+            T::key_parts(&r.key())
+        }
+        let parts = match last {
+            Record::ResourceType(r) => parts(r),
+            Record::Resource(r) => parts(r),
+            Record::Entitlement(r) => parts(r),
+            Record::Grant(r) => parts(r),
+            Record::Asset(r) => parts(r),
+        };
+        token::encode(&scope(issued_for, query), &parts)
     }
 
     fn state(&self) -> State<'_> {

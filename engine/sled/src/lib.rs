@@ -30,6 +30,9 @@ pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 pub struct SledBackend {
     db: sled::Db,
     lock: RwLock<()>,
+    /// Whether snapshots take the shared side of `lock` (always, but for the planted bug of
+    /// [`SledBackend::without_read_lock`]).
+    read_lock: bool,
     durability: Durability,
 }
 
@@ -76,6 +79,7 @@ impl SledBackend {
                     return Ok(SledBackend {
                         db,
                         lock: RwLock::new(()),
+                        read_lock: true,
                         durability,
                     })
                 }
@@ -89,6 +93,18 @@ impl SledBackend {
                 Err(e) => return Err(err(e)),
             }
         }
+    }
+}
+
+impl SledBackend {
+    /// A planted bug, for the concurrency tests only: snapshots no longer take the lock, so
+    /// a read of several keys (a list through an index, stats) can straddle a batch, as it
+    /// would on bare sled. The concurrent mode must catch it and the sequential mode cannot
+    /// (`harness/tests/concurrency.rs`). Never use it for anything else.
+    #[doc(hidden)]
+    pub fn without_read_lock(mut self) -> Self {
+        self.read_lock = false;
+        self
     }
 }
 
@@ -136,7 +152,7 @@ pub fn opener_with(open: fn(&Path) -> Result<SledBackend>) -> KvOpener<SledBacke
 /// A read view: the shared side of the backend's lock.
 pub struct SledSnapshot<'a> {
     db: &'a sled::Db,
-    _guard: RwLockReadGuard<'a, ()>,
+    _guard: Option<RwLockReadGuard<'a, ()>>,
 }
 
 impl KvSnapshot for SledSnapshot<'_> {
@@ -176,7 +192,9 @@ impl KvBackend for SledBackend {
         self.durability
     }
     fn snapshot(&self) -> Result<SledSnapshot<'_>> {
-        let guard = self.lock.read().unwrap_or_else(|e| e.into_inner());
+        let guard = self
+            .read_lock
+            .then(|| self.lock.read().unwrap_or_else(|e| e.into_inner()));
         Ok(SledSnapshot {
             db: &self.db,
             _guard: guard,

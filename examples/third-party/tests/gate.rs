@@ -33,6 +33,12 @@ fn the_differential_passes() {
     assert!(report.passed(), "{}", report.summary());
     assert_eq!(report.cases_run, 200);
     assert!(report.contract_checks > 0);
+    // The concurrent phase ran on it too: reads on other threads checked against the oracle.
+    let concurrent = report
+        .concurrent
+        .as_ref()
+        .expect("the concurrent phase ran");
+    assert!(concurrent.reads_checked() > 0 && concurrent.failure.is_none());
 }
 
 #[test]

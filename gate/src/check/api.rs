@@ -311,6 +311,10 @@ impl Harness {
         for (label, _) in api.subjects.iter().flatten() {
             report.configurations.entry(label.clone()).or_insert(0);
         }
+        // After a disagreement the run has failed already: its shrunk repro is the news.
+        if o.concurrent_cases > 0 && report.failure.is_none() {
+            report.concurrent = Some(super::concurrent::run_phase(&api.subjects, o));
+        }
         report.contract_checks = if o.contract { CHECKS.len() } else { 0 };
         report.contract_failures = contract_failures;
         report

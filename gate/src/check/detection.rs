@@ -4,7 +4,8 @@
 //! form to measure what the aim buys) run in order on the memory engine with the bug injected,
 //! against the oracle, until one disagrees: its index plus one is how many cases the gate
 //! needed. The contract suite takes no part; this measures the sequences alone. Stall classes
-//! are left out (the watchdog finds them, and a run that meets one cannot go on).
+//! are left out (the watchdog finds them, and a run that meets one cannot go on), and so are
+//! the classes only concurrent reads see (`Bug::CONCURRENT`; the concurrent phase finds them).
 //! `syncproof bugs --detection` prints the table; `gate/tests/detection.rs` holds the
 //! sequences to it.
 
@@ -95,7 +96,11 @@ pub fn measure(
     cases: Cases,
     threads: usize,
 ) -> Result<Vec<Detection>, String> {
-    let bugs: Vec<Bug> = bugs.iter().copied().filter(|b| !b.stalls()).collect();
+    let bugs: Vec<Bug> = bugs
+        .iter()
+        .copied()
+        .filter(|b| b.sequences_can_meet())
+        .collect();
     let jobs: Vec<(usize, usize)> = (0..bugs.len())
         .flat_map(|b| (0..seeds.len()).map(move |s| (b, s)))
         .collect();

@@ -104,6 +104,11 @@ pub struct Options {
     /// Largest resident memory of the process, in bytes, before the run is a stall (`None`:
     /// no limit).
     pub memory_ceiling: Option<u64>,
+    /// Concurrent cases per engine after the sequences (0: no concurrent phase; see
+    /// [`crate::check::concurrent`]).
+    pub concurrent_cases: u64,
+    /// Reader threads per concurrent case.
+    pub readers: usize,
     /// Called with the report of a stall, after it is printed and before the process exits 1
     /// (the CLI shrinks the repro there, in child processes).
     pub on_stall: Option<StallHook>,
@@ -137,6 +142,8 @@ impl Default for Options {
             progress: Progress::None,
             op_budget: Some(DEFAULT_OP_BUDGET),
             memory_ceiling: Some(DEFAULT_MEMORY_CEILING),
+            concurrent_cases: crate::check::concurrent::DEFAULT_CONCURRENT_CASES,
+            readers: crate::model::reads::READERS,
             on_stall: None,
         }
     }

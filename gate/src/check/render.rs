@@ -212,6 +212,9 @@ impl<R: ReproText> Report<R> {
                 let _ = writeln!(s, "  regression test:\n{t}");
             }
         }
+        if let Some(c) = &self.concurrent {
+            s.push_str(&c.summary());
+        }
         let _ = writeln!(s, "{}", if self.passed() { "PASSED" } else { "FAILED" });
         s
     }
@@ -278,6 +281,39 @@ impl<R: ReproText> Report<R> {
             ),
             seq_failure.is_some(),
         ));
+        if let Some(c) = &self.concurrent {
+            let failure = match (&c.failure, c.setup_errors.is_empty(), c.cases_run()) {
+                (Some(f), _, _) => Some(format!(
+                    "<failure message=\"concurrent case {} failed on {}\">{}</failure>",
+                    f.case,
+                    esc(&f.repro.engine),
+                    esc(&f
+                        .repro
+                        .finding
+                        .as_ref()
+                        .map(|f| f.describe())
+                        .unwrap_or_default())
+                )),
+                (None, false, _) => Some(format!(
+                    "<failure message=\"setup error\">{}</failure>",
+                    esc(&c.setup_errors.join("\n"))
+                )),
+                (None, true, 0) => {
+                    Some("<failure message=\"no concurrent case ran\"></failure>".into())
+                }
+                _ => None,
+            };
+            cases.push((
+                format!(
+                    "<testcase classname=\"syncproof.concurrent\" name=\"{} cases, {} reads checked\" time=\"{:.3}\">{}</testcase>",
+                    c.cases_run(),
+                    c.reads_checked(),
+                    c.secs,
+                    failure.as_deref().unwrap_or("")
+                ),
+                failure.is_some(),
+            ));
+        }
         let failures = cases.iter().filter(|(_, failed)| *failed).count();
         format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"syncproof check\" tests=\"{}\" failures=\"{failures}\" time=\"{:.3}\">\n{}\n</testsuite>\n",

@@ -178,6 +178,8 @@ pub struct Report<R = crate::run::repro::Repro> {
     pub failure: Option<FailureReport<R>>,
     /// Stores that could not be set up.
     pub setup_errors: Vec<String>,
+    /// The concurrent phase (API level; `None` when it did not run).
+    pub concurrent: Option<super::concurrent::ConcurrentReport>,
 }
 
 impl<R> Report<R> {
@@ -291,6 +293,7 @@ impl<R> Report<R> {
             contract_failures: Vec::new(),
             failure,
             setup_errors: driven.setup_errors,
+            concurrent: None,
         }
     }
 
@@ -306,6 +309,9 @@ impl<R> Report<R> {
             && self.failure.is_none()
             && self.setup_errors.is_empty()
             && !self.too_few_cases()
+            && self.concurrent.as_ref().is_none_or(|c| {
+                c.failure.is_none() && c.setup_errors.is_empty() && c.cases_run() > 0
+            })
     }
 
     /// Op kinds, error kinds and reach kinds the run never exercised.

@@ -63,6 +63,20 @@ impl Fault for TornBatches {
     }
 }
 
+pub struct StatsFromTwoSnapshots;
+
+impl Fault for StatsFromTwoSnapshots {
+    fn stats(&self, w: &Faulty, sync: Option<&SyncId>) -> Result<Stats> {
+        let first = w.inner.stats(sync)?;
+        // The time a scan of a large table takes, before the next table is read.
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        Ok(Stats {
+            grants: first.grants,
+            ..w.inner.stats(sync)?
+        })
+    }
+}
+
 pub struct PanicOnLongToken;
 
 impl Fault for PanicOnLongToken {

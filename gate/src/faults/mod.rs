@@ -8,8 +8,10 @@
 //! engine does. Each has one row in the table below: its name, its one-line doc (what
 //! `syncproof bugs` prints) and the contract checks that must fail on it ([`Bug::caught_by`]).
 //! A test asserts both that they do and that every contract check is covered by some bug.
-//! The KV level's classes are in [`kv`].
+//! The KV level's classes are in [`kv`]; backends whose bugs only concurrent reads reveal
+//! are in [`concurrency`].
 
+pub mod concurrency;
 mod durability;
 mod edit;
 mod hooks;
@@ -180,7 +182,10 @@ bugs! {
     /// Reopening loses the last batch written before it.
     durability::ReopenLosesLastBatch => ["flush_then_reopen_is_durable"];
     /// Batches are written in two halves, visible in between.
-    durability::TornBatches => ["concurrent_reads_see_whole_batches"];
+    durability::TornBatches => ["concurrent_reads_see_one_state"];
+    /// Stats counts grants in one snapshot and every other kind in a second one taken a
+    /// moment later (a stats that scans its tables one by one, each in its own read).
+    durability::StatsFromTwoSnapshots => ["concurrent_reads_see_one_state"];
     /// A put of a record whose id has `\0` after its first byte never returns (a key-building
     /// loop that never advances).
     durability::HangOnNulInId => ["ids_length_limits", "ids_any_characters"];
@@ -226,6 +231,17 @@ impl Bug {
     pub(crate) fn fault(self) -> &'static dyn Fault {
         self.class().fault
     }
+
+    /// Whether the generated sequences can find the bug at all: not a stall (the watchdog's
+    /// business) and not a class only reads on other threads see ([`Bug::CONCURRENT`]).
+    pub fn sequences_can_meet(self) -> bool {
+        !self.stalls() && !Bug::CONCURRENT.contains(&self)
+    }
+
+    /// The classes every single-threaded call answers correctly: only reads on other threads
+    /// while a write runs see them, so the sequences never do; the concurrent phase and the
+    /// contract's concurrency check catch them (`harness/tests/concurrency.rs`).
+    pub const CONCURRENT: &'static [Bug] = &[Bug::StatsFromTwoSnapshots];
 
     /// The classes that stall instead of answering wrongly: the watchdog's op budget and
     /// memory ceiling catch them, and only in a process of their own, since the stalled

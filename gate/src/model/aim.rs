@@ -44,7 +44,7 @@ const RESYNC_BATCH: usize = 5;
 
 /// Records put (into the case, or into one sync), by kind.
 #[derive(Clone, Default)]
-struct Written {
+pub(crate) struct Written {
     grants: Vec<Grant>,
     resources: Vec<Resource>,
     entitlements: Vec<Entitlement>,
@@ -53,7 +53,7 @@ struct Written {
 }
 
 impl Written {
-    fn absorb(&mut self, b: &RecordBatch) {
+    pub(crate) fn absorb(&mut self, b: &RecordBatch) {
         match b {
             RecordBatch::Grants(v) => self.grants.extend(v.iter().cloned()),
             RecordBatch::Resources(v) => self.resources.extend(v.iter().cloned()),
@@ -76,7 +76,7 @@ impl Written {
     }
 
     /// The key of a written record (grants weighted as the generator weights their puts).
-    fn key(&self, rng: &mut Rng) -> Option<RecordKey> {
+    pub(crate) fn key(&self, rng: &mut Rng) -> Option<RecordKey> {
         let mut keys: Vec<RecordKey> = Vec::new();
         let grant = rng
             .pick(&self.grants)
@@ -110,7 +110,7 @@ impl Written {
     /// A query for a list to resume: half the time `q` aimed ([`Self::query`]), else an
     /// unfiltered list of a kind with at least two records here, so a list of one-record
     /// pages issues a token (a filter aimed at one record rarely matches two).
-    fn paged_query(&self, q: &ListQuery, rng: &mut Rng) -> ListQuery {
+    pub(crate) fn paged_query(&self, q: &ListQuery, rng: &mut Rng) -> ListQuery {
         let many = [
             (self.grants.len(), ListQuery::Grants(GrantFilter::All)),
             (
@@ -135,7 +135,7 @@ impl Written {
     }
 
     /// The same query with its filter values taken from written records.
-    fn query(&self, q: &ListQuery, rng: &mut Rng) -> ListQuery {
+    pub(crate) fn query(&self, q: &ListQuery, rng: &mut Rng) -> ListQuery {
         match q {
             ListQuery::ResourceTypes | ListQuery::Grants(GrantFilter::All) => q.clone(),
             ListQuery::Grants(f) => {

@@ -104,6 +104,8 @@ pub struct Percentiles {
     pub p99_us: f64,
     /// Slowest.
     pub max_us: f64,
+    /// All samples together, in milliseconds: where the engine's time went.
+    pub total_ms: f64,
 }
 
 impl From<&Histogram> for Percentiles {
@@ -115,6 +117,7 @@ impl From<&Histogram> for Percentiles {
             p90_us: us(0.9),
             p99_us: us(0.99),
             max_us: us(1.0),
+            total_ms: h.sum_ns() as f64 / 1e6,
         }
     }
 }

@@ -67,6 +67,13 @@ pub enum Value {
         /// The error kind that ended the paging early, if any.
         error: Option<ErrorKind>,
     },
+    /// One page of sync runs and whether it had a next token (a concurrent reader's read).
+    RunPage {
+        /// The page's runs.
+        items: Vec<SyncRun>,
+        /// Whether it had a next token.
+        more: bool,
+    },
     /// A record, if present.
     Record(Option<Record>),
     /// Every page of a paged list, and the error that ended it early, if any.

@@ -19,18 +19,26 @@ use crate::run::watchdog::Beat;
 /// Longest list a paged read follows before calling it endless.
 const MAX_PAGES: usize = 100_000;
 
-/// One engine in a run: its store, handle, clock, id source and the tokens it issued.
+/// One engine in a run: its store, handle, and the [`Context`] its ops run in.
 ///
 /// Fields drop in declaration order: the handles close before their directories go, so no
 /// engine (or its background threads) ever sees its files vanish under it.
 pub struct Subject<'o> {
     /// The label the engine is reported under.
     pub label: String,
-    opener: &'o dyn Opener,
     engine: Option<Box<dyn StorageEngine>>,
+    cx: Context<'o>,
+    dir: tempfile::TempDir,
+}
+
+/// What one store's ops run with besides its handle: its opener (for clone targets), clock,
+/// id source and the tokens it issued. [`Context::apply`] applies an op to any handle, so
+/// the concurrent runner can share the handle with reader threads while its writer applies
+/// ops through the context.
+pub struct Context<'o> {
+    opener: &'o dyn Opener,
     /// The store clones go to (kept across ops, so cloning a sync twice is `AlreadyExists`).
     clone_target: Option<(Box<dyn StorageEngine>, tempfile::TempDir)>,
-    dir: tempfile::TempDir,
     tmp: Option<PathBuf>,
     clock: ManualClock,
     ids: Arc<SeededIds>,
@@ -82,39 +90,22 @@ impl<'o> Subject<'o> {
         tmp: Option<&Path>,
     ) -> std::result::Result<Self, String> {
         let dir = temp_dir(tmp)?;
-        let mut s = Subject {
+        let cx = Context::new(opener, seed, tmp);
+        let engine = opener
+            .open(dir.path(), cx.config())
+            .map_err(|e| format!("{label}: open: {e}"))?;
+        Ok(Subject {
             label,
-            opener,
+            engine: Some(engine),
+            cx,
             dir,
-            tmp: tmp.map(Path::to_path_buf),
-            engine: None,
-            clock: ManualClock::new(T0),
-            ids: Arc::new(SeededIds::new(seed)),
-            seed,
-            tokens: Vec::new(),
-            list_tokens: Vec::new(),
-            clone_target: None,
-        };
-        s.engine = Some(
-            s.opener
-                .open(s.dir.path(), s.config())
-                .map_err(|e| format!("{}: open: {e}", s.label))?,
-        );
-        Ok(s)
+        })
     }
 
-    /// The configuration of this subject's store: the case's clock and ids.
-    fn config(&self) -> EngineConfig {
-        self.config_with(self.ids.clone())
-    }
-
-    /// The case's clock and asset limit, with `ids`.
-    fn config_with(&self, ids: Arc<SeededIds>) -> EngineConfig {
-        EngineConfig {
-            clock: Arc::new(self.clock.clone()),
-            ids,
-            max_asset_bytes: crate::model::universe::MAX_ASSET_BYTES,
-        }
+    /// The open handle and the context its ops run in (`None` when the handle is closed), for
+    /// a runner that shares the handle with other threads.
+    pub fn split(&mut self) -> Option<(&dyn StorageEngine, &mut Context<'o>)> {
+        Some((self.engine.as_deref()?, &mut self.cx))
     }
 
     /// The engine's structural counters now (none when its handle is closed or it cannot
@@ -127,6 +118,76 @@ impl<'o> Subject<'o> {
             .ok()
             .and_then(|r| r.ok())
             .unwrap_or_default()
+    }
+
+    /// Applies `op`, catching panics. `created` are the sync ids created so far.
+    pub fn apply(&mut self, op: &Op, created: &[SyncId]) -> Outcome {
+        let opener = self.cx.opener;
+        if matches!(op, Op::Reopen) {
+            self.engine = None;
+            return match catch_unwind(AssertUnwindSafe(|| {
+                opener.open(self.dir.path(), self.cx.config())
+            })) {
+                Ok(Ok(e)) => {
+                    self.engine = Some(e);
+                    Outcome::ok(Value::Unit)
+                }
+                Ok(Err(err)) => err.into(),
+                Err(p) => Outcome::Panic(panic_text(p)),
+            };
+        }
+        if let Op::AdvanceClock(n) = op {
+            self.cx.clock.advance(*n);
+            return Outcome::ok(Value::Unit);
+        }
+        if self.engine.is_none() {
+            match catch_unwind(AssertUnwindSafe(|| {
+                opener.open(self.dir.path(), self.cx.config())
+            })) {
+                Ok(Ok(e)) => self.engine = Some(e),
+                Ok(Err(err)) => return err.into(),
+                Err(p) => return Outcome::Panic(panic_text(p)),
+            }
+        }
+        let Some(e) = self.engine.as_deref() else {
+            return Outcome::Err(ErrorKind::Io, "engine is closed".into());
+        };
+        let got = self.cx.apply(e, op, created);
+        if matches!(got, Outcome::Panic(_)) {
+            // The handle may be in any state after a panic; reopen before the next op.
+            self.engine = None;
+        }
+        got
+    }
+}
+
+impl<'o> Context<'o> {
+    /// The context of a fresh store of `opener` (clones go under `tmp` if given).
+    pub fn new(opener: &'o dyn Opener, seed: u64, tmp: Option<&Path>) -> Self {
+        Context {
+            opener,
+            clone_target: None,
+            tmp: tmp.map(Path::to_path_buf),
+            clock: ManualClock::new(T0),
+            ids: Arc::new(SeededIds::new(seed)),
+            seed,
+            tokens: Vec::new(),
+            list_tokens: Vec::new(),
+        }
+    }
+
+    /// The configuration of this context's store: the case's clock and ids.
+    pub fn config(&self) -> EngineConfig {
+        self.config_with(self.ids.clone())
+    }
+
+    /// The case's clock and asset limit, with `ids`.
+    fn config_with(&self, ids: Arc<SeededIds>) -> EngineConfig {
+        EngineConfig {
+            clock: Arc::new(self.clock.clone()),
+            ids,
+            max_asset_bytes: crate::model::universe::MAX_ASSET_BYTES,
+        }
     }
 
     /// The configuration of a store a clone goes to: the case's clock, its own ids.
@@ -156,31 +217,25 @@ impl<'o> Subject<'o> {
         Ok((run, foreign_records, records))
     }
 
-    /// Applies `op`, catching panics. `created` are the sync ids created so far.
-    pub fn apply(&mut self, op: &Op, created: &[SyncId]) -> Outcome {
-        match catch_unwind(AssertUnwindSafe(|| self.apply_inner(op, created))) {
+    /// Applies `op` to the handle `e`, catching panics. `created` are the sync ids created so
+    /// far. `Op::Reopen` needs the store, not a handle: [`Subject::apply`] does it, and here it
+    /// is refused as an `Io` error.
+    pub fn apply(&mut self, e: &dyn StorageEngine, op: &Op, created: &[SyncId]) -> Outcome {
+        match catch_unwind(AssertUnwindSafe(|| self.apply_inner(e, op, created))) {
             Ok(o) => o,
-            Err(p) => {
-                // The handle may be in any state after a panic; reopen before the next op.
-                self.engine = None;
-                Outcome::Panic(panic_text(p))
-            }
+            Err(p) => Outcome::Panic(panic_text(p)),
         }
     }
 
-    fn apply_inner(&mut self, op: &Op, created: &[SyncId]) -> Outcome {
+    fn apply_inner(&mut self, e: &dyn StorageEngine, op: &Op, created: &[SyncId]) -> Outcome {
         let r = |s: &crate::model::ops::SyncRef| s.resolve(created);
         let ro = |s: &Option<crate::model::ops::SyncRef>| s.as_ref().map(|s| s.resolve(created));
         match op {
             Op::Reopen => {
-                self.engine = None;
-                return match self.opener.open(self.dir.path(), self.config()) {
-                    Ok(e) => {
-                        self.engine = Some(e);
-                        Outcome::ok(Value::Unit)
-                    }
-                    Err(err) => err.into(),
-                };
+                return Outcome::Err(
+                    ErrorKind::Io,
+                    "reopen needs the store, not a handle (Subject::apply)".into(),
+                )
             }
             Op::AdvanceClock(n) => {
                 self.clock.advance(*n);
@@ -188,16 +243,6 @@ impl<'o> Subject<'o> {
             }
             _ => {}
         }
-        if self.engine.is_none() {
-            match self.opener.open(self.dir.path(), self.config()) {
-                Ok(e) => self.engine = Some(e),
-                Err(err) => return err.into(),
-            }
-        }
-        // Borrow the engine field alone, so `self.tokens` stays usable below.
-        let Some(e) = self.engine.as_deref() else {
-            return Outcome::Err(ErrorKind::Io, "engine is closed".into());
-        };
         match op {
             Op::StartSync => outcome(e.start_sync(), |(id, new)| Value::Started { id, new }),
             Op::StartNewSync { sync_type, parent } => {
@@ -346,7 +391,7 @@ impl<'o> Subject<'o> {
                 Ok(r) => Outcome::Err(ErrorKind::Corruption, r.problems.join("; ")),
                 Err(err) => err.into(),
             },
-            Op::Reopen | Op::AdvanceClock(_) => unreachable!("handled above"),
+            Op::Reopen | Op::AdvanceClock(_) => unreachable!("handled before the match"),
         }
     }
 }
@@ -394,6 +439,25 @@ pub struct Finding {
 
 /// Every op with every engine's outcome, the oracle first.
 pub type Trace = Vec<(Op, Vec<(String, Outcome)>)>;
+
+/// Adds the syncs the oracle's `expected` outcome created to `created` (what
+/// [`crate::model::ops::SyncRef`]s resolve against).
+pub fn note_created(created: &mut Vec<SyncId>, expected: &Outcome) {
+    if let Outcome::Ok(v) = expected {
+        match &**v {
+            Value::Started { id, new: true } | Value::Id(id) if !created.contains(id) => {
+                created.push(id.clone())
+            }
+            Value::Diff {
+                upserts, deletions, ..
+            } => {
+                created.push(upserts.clone());
+                created.push(deletions.clone());
+            }
+            _ => {}
+        }
+    }
+}
 
 /// Runs `ops` on a fresh oracle and fresh stores of every engine; stops at the first op whose
 /// outcomes differ. `Err` only when a store cannot be set up at all.
@@ -486,20 +550,7 @@ fn run(
             });
             return Ok(run);
         }
-        if let Outcome::Ok(v) = &expected {
-            match &**v {
-                Value::Started { id, new: true } | Value::Id(id) if !created.contains(id) => {
-                    created.push(id.clone())
-                }
-                Value::Diff {
-                    upserts, deletions, ..
-                } => {
-                    created.push(upserts.clone());
-                    created.push(deletions.clone());
-                }
-                _ => {}
-            }
-        }
+        note_created(&mut created, &expected);
     }
     run.structure = subjects
         .iter()

@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand, ValueEnum};
 use syncproof_engine::contract::Opener;
 use syncproof_engine::StorageEngine;
+use syncproof_gate::check::concurrent::ConcurrentRepro;
 use syncproof_gate::check::options::{DEFAULT_CASES, DEFAULT_MAX_OPS};
 use syncproof_gate::check::report::Report;
 use syncproof_gate::check::stall::{StallHook, StallReport};
@@ -93,6 +94,14 @@ enum Command {
         /// Skip the contract checks.
         #[arg(long)]
         no_contract: bool,
+        /// Concurrent cases per engine after the sequences: a writer thread applies a
+        /// generated sequence while reader threads read the same handle, every read checked
+        /// against the states it may have seen (0: skip the phase)
+        #[arg(long, default_value_t = syncproof_gate::check::concurrent::DEFAULT_CONCURRENT_CASES)]
+        concurrent_cases: u64,
+        /// Reader threads per concurrent case
+        #[arg(long, default_value_t = syncproof_gate::model::reads::READERS)]
+        readers: usize,
         /// No progress bar or progress lines.
         #[arg(long)]
         quiet: bool,
@@ -193,6 +202,10 @@ enum Command {
         /// Also print the regression test to paste.
         #[arg(long)]
         print_test: bool,
+        /// Schedules to run a concurrent repro under (each a fresh store and fresh threads;
+        /// a concurrency bug shows in some only).
+        #[arg(long, default_value_t = syncproof_gate::check::concurrent::REPLAY_SCHEDULES)]
+        schedules: usize,
         /// Longest one op (or contract check) may take; one that takes longer is a stall (a
         /// hang): reported with its engine, case, op and repro, exit 1. Default 30s.
         #[arg(long, value_parser = parse_duration)]
@@ -684,6 +697,8 @@ fn main() -> ExitCode {
             repro_dir,
             tmp,
             no_contract,
+            concurrent_cases,
+            readers,
             default_configurations,
             quiet,
             level,
@@ -704,6 +719,11 @@ fn main() -> ExitCode {
             }
             if threads == Some(0) {
                 return usage("--threads must be at least 1");
+            }
+            if readers == 0 && concurrent_cases > 0 {
+                return usage(
+                    "--readers must be at least 1 (or skip the phase with --concurrent-cases 0)",
+                );
             }
             if let Some(t) = &tmp {
                 if !t.is_dir() {
@@ -735,6 +755,12 @@ fn main() -> ExitCode {
                 tmp,
                 repro_dir,
                 contract: !no_contract,
+                concurrent_cases: if level == Level::Kv {
+                    0
+                } else {
+                    concurrent_cases
+                },
+                readers,
                 inject: inject.clone(),
                 progress: if quiet {
                     Progress::None
@@ -832,6 +858,7 @@ fn main() -> ExitCode {
             file,
             engines: names,
             print_test,
+            schedules,
             op_budget,
             memory_limit,
         } => {
@@ -840,7 +867,10 @@ fn main() -> ExitCode {
                 op_budget,
                 memory_ceiling,
             };
-            replay(&file, names, print_test, limits)
+            if schedules == 0 {
+                return usage("--schedules must be at least 1");
+            }
+            replay(&file, names, print_test, schedules, limits)
         }
         Command::Shrink { file, time } => {
             let exe = match syncproof_harness::stall_shrink::this_exe() {
@@ -920,7 +950,7 @@ fn print_detection(seeds: u64, budget: u64) -> ExitCode {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     eprintln!(
         "measuring {} classes x {} seeds, at most {budget} cases each, aimed and unaimed…",
-        Bug::ALL.iter().filter(|b| !b.stalls()).count(),
+        Bug::ALL.iter().filter(|b| b.sequences_can_meet()).count(),
         seeds.len()
     );
     let start = std::time::Instant::now();
@@ -1059,6 +1089,7 @@ fn replay(
     file: &std::path::Path,
     names: Option<String>,
     print_test: bool,
+    schedules: usize,
     limits: syncproof_gate::run::watchdog::Limits,
 ) -> ExitCode {
     let text = match std::fs::read_to_string(file) {
@@ -1067,6 +1098,9 @@ fn replay(
     };
     if let Ok(kv) = KvRepro::from_ron(&text) {
         return replay_kv(file, &kv, names, limits);
+    }
+    if let Ok(c) = ConcurrentRepro::from_ron(&text) {
+        return replay_concurrent(file, &c, names, schedules);
     }
     let repro = match Repro::from_ron(&text) {
         Ok(r) => r,
@@ -1154,6 +1188,63 @@ fn replay(
         None => {
             println!("all engines agree with the oracle");
             ExitCode::SUCCESS
+        }
+    }
+}
+
+/// `syncproof replay` of a concurrent repro: the case under `schedules` schedules on its
+/// engine (or `--engines`, one), saying how many failed and what the first failure saw.
+fn replay_concurrent(
+    file: &std::path::Path,
+    repro: &ConcurrentRepro,
+    names: Option<String>,
+    schedules: usize,
+) -> ExitCode {
+    let label = names.unwrap_or_else(|| repro.engine.clone());
+    let Some(opener) = engines::opener(&label) else {
+        return usage(format!(
+            "no engine {label:?} (the repro names {:?}; a planted bug of a test replays from that test)",
+            repro.engine
+        ));
+    };
+    let opener: Box<dyn Opener> = match named_bug(repro.inject.as_deref(), Bug::from_name, "bug") {
+        Ok(Some(b)) => Box::new(FaultyOpener::new(opener, b)),
+        Ok(None) => opener,
+        Err(e) => return usage(format!("the repro names an {e}")),
+    };
+    println!(
+        "replaying {} (concurrent: {} writer ops, {} readers, seed {}) on {label} under {schedules} schedules",
+        file.display(),
+        repro.concurrent.writer.len(),
+        repro.concurrent.readers.len(),
+        repro.seed
+    );
+    match syncproof_gate::run::concurrent::run_schedules(
+        repro.seed,
+        &repro.concurrent,
+        &label,
+        opener.as_ref(),
+        None,
+        schedules,
+        false,
+    ) {
+        Err(e) => {
+            eprintln!("syncproof replay: {e}");
+            ExitCode::from(1)
+        }
+        Ok((ran, 0, _)) => {
+            println!(
+                "no failure in {ran} schedules (when it was written it failed in {} of {})",
+                repro.schedules.1, repro.schedules.0
+            );
+            ExitCode::SUCCESS
+        }
+        Ok((ran, failed, first)) => {
+            if let Some(f) = first {
+                print!("{}", f.describe());
+            }
+            println!("CONCURRENCY FAILURE in {failed} of {ran} schedules");
+            ExitCode::from(1)
         }
     }
 }

@@ -65,5 +65,5 @@ checks! {
     maintenance::clone_across_engines, "§5", "a clone into another engine, and back, holds what the source lists";
     safety::bad_input_never_panics, "§6", "bad input yields errors, never panics";
     safety::flush_then_reopen_is_durable, "§6", "acknowledged writes survive flush and reopen";
-    safety::concurrent_reads_see_whole_batches, "§6", "engines are Send + Sync; a read sees a batch wholly or not at all";
+    safety::concurrent_reads_see_one_state, "§6", "engines are Send + Sync; with one writer, every read (stats, lists, index lists, gets) equals one state the writer passed through while it ran";
 }

@@ -2,7 +2,9 @@
 //!
 //! - Writers are serialised by the handle lock; every write call is one atomic batch built
 //!   from a snapshot taken under that lock (dropped before the batch is written).
-//! - Reads copy the handle (current, viewed) and answer from one snapshot.
+//! - Reads copy the handle (current, viewed) as the last finished write call left it (each
+//!   write publishes its handle when it returns), so they never wait for a write in flight,
+//!   and answer from one snapshot.
 //! - If-newer reads only the envelope header of the stored value.
 //! - Cleanup is range deletes per key kind; diff, export and import stream in chunks.
 
@@ -40,8 +42,38 @@ struct Handle {
 pub struct KvStore<B: KvBackend> {
     backend: B,
     config: EngineConfig,
+    /// The writers' lock and their handle.
     handle: Mutex<Handle>,
+    /// The handle as the last finished write call left it: what reads copy.
+    published: Mutex<Handle>,
     latest: Mutex<LatestFull>,
+}
+
+/// The writers' handle lock; dropping it publishes the handle to readers (after the write's
+/// batch is committed, so no read sees a handle ahead of the data).
+struct HandleGuard<'a> {
+    guard: MutexGuard<'a, Handle>,
+    published: &'a Mutex<Handle>,
+}
+
+impl std::ops::Deref for HandleGuard<'_> {
+    type Target = Handle;
+    fn deref(&self) -> &Handle {
+        &self.guard
+    }
+}
+
+impl std::ops::DerefMut for HandleGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Handle {
+        &mut self.guard
+    }
+}
+
+impl Drop for HandleGuard<'_> {
+    fn drop(&mut self) {
+        // Handle updates are single assignments; a panic cannot leave it half-written.
+        *self.published.lock().unwrap_or_else(|e| e.into_inner()) = self.guard.clone();
+    }
 }
 
 /// A cache of the latest finished full sync, which every read that names no sync needs and
@@ -163,6 +195,7 @@ impl<B: KvBackend> KvStore<B> {
             backend,
             config,
             handle: Mutex::new(Handle::default()),
+            published: Mutex::new(Handle::default()),
             latest: Mutex::new(LatestFull::default()),
         }
     }
@@ -172,9 +205,22 @@ impl<B: KvBackend> KvStore<B> {
         &self.backend
     }
 
-    fn handle(&self) -> MutexGuard<'_, Handle> {
+    /// The writers' lock: held for a whole write call; the handle it guards is published to
+    /// readers when it drops.
+    fn handle(&self) -> HandleGuard<'_> {
         // Handle updates are single assignments; a panic cannot leave it half-written.
-        self.handle.lock().unwrap_or_else(|e| e.into_inner())
+        HandleGuard {
+            guard: self.handle.lock().unwrap_or_else(|e| e.into_inner()),
+            published: &self.published,
+        }
+    }
+
+    /// The handle a read resolves with: as the last finished write call left it.
+    fn published(&self) -> Handle {
+        self.published
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     fn latest(&self) -> MutexGuard<'_, LatestFull> {
@@ -469,7 +515,7 @@ impl<B: KvBackend> StorageEngine for KvStore<B> {
 
     fn get(&self, sync: Option<&SyncId>, key: &RecordKey) -> Result<Option<Record>> {
         key.validate()?;
-        let handle = self.handle().clone();
+        let handle = self.published();
         let seen = self.epoch();
         let snap = self.backend.snapshot()?;
         let Some(sync) = self.resolve(&snap, seen, sync, &handle)? else {
@@ -493,7 +539,7 @@ impl<B: KvBackend> StorageEngine for KvStore<B> {
         page: &PageRequest,
     ) -> Result<Page<Record>> {
         query.validate()?;
-        let handle = self.handle().clone();
+        let handle = self.published();
         let seen = self.epoch();
         let snap = self.backend.snapshot()?;
         let resolved = self.resolve(&snap, seen, sync, &handle)?;
@@ -501,7 +547,7 @@ impl<B: KvBackend> StorageEngine for KvStore<B> {
     }
 
     fn stats(&self, sync: Option<&SyncId>) -> Result<Stats> {
-        let handle = self.handle().clone();
+        let handle = self.published();
         let seen = self.epoch();
         let snap = self.backend.snapshot()?;
         match self.resolve(&snap, seen, sync, &handle)? {
