@@ -31,25 +31,16 @@ fn harness(
     h
 }
 
-/// How often a planted bug's failure shows once found.
-#[derive(PartialEq)]
-enum Shows {
-    /// In a good share of schedules: the shrunk repro must fail again when replayed.
-    Often,
-    /// In very few (a race inside the backend): the finding must be reported, and when the
-    /// shrink could not make it fail again the report must say FLAKY and keep the unshrunk
-    /// case.
-    Rarely,
-}
+/// The tests of this file run one at a time: each measures races between its own threads,
+/// which tests running beside it on a two-core machine would drown.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Runs the planted bug `make()` through the sequential mode alone (it must pass) and through
-/// the default concurrent phase (it must fail; see [`Shows`] for what its repro must do).
-/// Returns the concurrent report.
-fn caught_only_concurrently(
-    label: &str,
-    shows: Shows,
-    make: &dyn Fn() -> Box<dyn Opener>,
-) -> Report {
+/// the default concurrent phase (it must fail). A race shows in some schedules only: when the
+/// shrunk case failed again, its repro must fail again when replayed; when it did not, the
+/// report must say FLAKY and keep the unshrunk case. Returns the concurrent report.
+fn caught_only_concurrently(label: &str, make: &dyn Fn() -> Box<dyn Opener>) -> Report {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let repros = tempfile::tempdir().unwrap();
     let sequential = harness(label, make(), 150, 0, &repros).run();
     assert!(
@@ -69,7 +60,7 @@ fn caught_only_concurrently(
         .failure
         .as_ref()
         .unwrap_or_else(|| panic!("{label}: no concurrent failure:\n{}", concurrent.summary()));
-    if shows == Shows::Rarely && !f.shrink_reproduced {
+    if !f.shrink_reproduced {
         assert!(
             concurrent.summary().contains("FLAKY"),
             "{}",
@@ -113,7 +104,7 @@ fn caught_only_concurrently(
 
 #[test]
 fn a_batch_applied_as_two_commits_is_caught_only_concurrently() {
-    caught_only_concurrently("redb-split-commits", Shows::Often, &|| {
+    caught_only_concurrently("redb-split-commits", &|| {
         Box::new(KvOpener::new("redb", |d| {
             Ok(SplitCommits(syncproof_redb::open(d)?))
         }))
@@ -122,7 +113,7 @@ fn a_batch_applied_as_two_commits_is_caught_only_concurrently() {
 
 #[test]
 fn a_scan_that_takes_a_fresh_snapshot_every_few_keys_is_caught_only_concurrently() {
-    caught_only_concurrently("mdbx-fresh-snapshots", Shows::Often, &|| {
+    caught_only_concurrently("mdbx-fresh-snapshots", &|| {
         Box::new(KvOpener::new("mdbx", |d| {
             Ok(FreshSnapshots(syncproof_mdbx::open(d)?))
         }))
@@ -131,7 +122,7 @@ fn a_scan_that_takes_a_fresh_snapshot_every_few_keys_is_caught_only_concurrently
 
 #[test]
 fn stats_from_two_snapshots_is_caught_only_concurrently() {
-    caught_only_concurrently("fjall-stats-two-snapshots", Shows::Often, &|| {
+    caught_only_concurrently("fjall-stats-two-snapshots", &|| {
         Box::new(FaultyOpener::new(
             Box::new(syncproof_fjall::opener()),
             Bug::StatsFromTwoSnapshots,
@@ -141,7 +132,7 @@ fn stats_from_two_snapshots_is_caught_only_concurrently() {
 
 #[test]
 fn sled_without_its_read_lock_is_caught_only_concurrently() {
-    caught_only_concurrently("sled-unlocked", Shows::Rarely, &|| {
+    caught_only_concurrently("sled-unlocked", &|| {
         Box::new(syncproof_sled::opener_with(|d| {
             Ok(syncproof_sled::open(d)?.without_read_lock())
         }))
@@ -150,6 +141,7 @@ fn sled_without_its_read_lock_is_caught_only_concurrently() {
 
 #[test]
 fn all_six_engines_pass_the_concurrent_mode() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let repros = tempfile::tempdir().unwrap();
     for info in syncproof_harness::engines::all() {
         let report = harness(
