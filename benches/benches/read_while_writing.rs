@@ -99,6 +99,40 @@ fn write(e: &dyn StorageEngine, batch: &RecordBatch) {
     e.put(batch, PutMode::Replace).expect("write");
 }
 
+/// Work on some threads: `(threads, element)`, where `element(thread, i)` does element `i`.
+type Side<'a> = (usize, &'a (dyn Fn(usize, u64) + Sync));
+
+/// The time `iters` elements of `foreground` take on each of its threads while `background`
+/// (if any) runs elements without pause on its own threads, stopped once the foreground ends.
+fn side_by_side(iters: u64, foreground: Side<'_>, background: Option<Side<'_>>) -> Duration {
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        if let Some((threads, element)) = background {
+            for t in 0..threads {
+                let stop = &stop;
+                s.spawn(move || {
+                    let mut i = t as u64;
+                    while !stop.load(Ordering::Relaxed) {
+                        element(t, i);
+                        i += 1;
+                    }
+                });
+            }
+        }
+        let (threads, element) = foreground;
+        let start = Instant::now();
+        let handles: Vec<_> = (0..threads)
+            .map(|t| s.spawn(move || (0..iters).for_each(|i| element(t, i + t as u64))))
+            .collect();
+        for h in handles {
+            h.join().expect("foreground thread");
+        }
+        let took = start.elapsed();
+        stop.store(true, Ordering::Relaxed);
+        took
+    })
+}
+
 fn bench(c: &mut Criterion) {
     let scratch = syncproof_engine::scratch::Scratch::default_dir();
     let batch = RecordBatch::Grants(grants("w", BATCH));
@@ -111,77 +145,19 @@ fn bench(c: &mut Criterion) {
         let dir = syncproof_engine::scratch::tempdir(Some(&scratch.path)).expect("temp dir");
         let (e, sync) = store(&info, dir.path());
         let e = e.as_ref();
-        group.throughput(Throughput::Elements(READERS as u64));
-        for with_writer in [false, true] {
-            let id = if with_writer {
-                "readers-with-writer"
-            } else {
-                "readers-alone"
-            };
+        let read_one = |_: usize, i: u64| read(e, &sync, i);
+        let write_one = |_: usize, _: u64| write(e, &batch);
+        let reads: Side<'_> = (READERS, &read_one);
+        let writes: Side<'_> = (1, &write_one);
+        for (id, elements, foreground, background) in [
+            ("readers-alone", READERS, reads, None),
+            ("readers-with-writer", READERS, reads, Some(writes)),
+            ("writer-alone", BATCH, writes, None),
+            ("writer-with-readers", BATCH, writes, Some(reads)),
+        ] {
+            group.throughput(Throughput::Elements(elements as u64));
             group.bench_function(BenchmarkId::new(info.name, id), |b| {
-                b.iter_custom(|iters| {
-                    let stop = AtomicBool::new(false);
-                    std::thread::scope(|s| {
-                        if with_writer {
-                            s.spawn(|| {
-                                while !stop.load(Ordering::Relaxed) {
-                                    write(e, &batch);
-                                }
-                            });
-                        }
-                        let start = Instant::now();
-                        let readers: Vec<_> = (0..READERS)
-                            .map(|r| {
-                                let sync = &sync;
-                                s.spawn(move || {
-                                    for i in 0..iters {
-                                        read(e, sync, i + r as u64);
-                                    }
-                                })
-                            })
-                            .collect();
-                        for h in readers {
-                            h.join().expect("reader");
-                        }
-                        let took = start.elapsed();
-                        stop.store(true, Ordering::Relaxed);
-                        took
-                    })
-                })
-            });
-        }
-        group.throughput(Throughput::Elements(BATCH as u64));
-        for with_readers in [false, true] {
-            let id = if with_readers {
-                "writer-with-readers"
-            } else {
-                "writer-alone"
-            };
-            group.bench_function(BenchmarkId::new(info.name, id), |b| {
-                b.iter_custom(|iters| {
-                    let stop = AtomicBool::new(false);
-                    std::thread::scope(|s| {
-                        if with_readers {
-                            for r in 0..READERS {
-                                let (stop, sync) = (&stop, &sync);
-                                s.spawn(move || {
-                                    let mut i = r as u64;
-                                    while !stop.load(Ordering::Relaxed) {
-                                        read(e, sync, i);
-                                        i += 1;
-                                    }
-                                });
-                            }
-                        }
-                        let start = Instant::now();
-                        for _ in 0..iters {
-                            write(e, &batch);
-                        }
-                        let took = start.elapsed();
-                        stop.store(true, Ordering::Relaxed);
-                        took
-                    })
-                })
+                b.iter_custom(|iters| side_by_side(iters, foreground, background))
             });
         }
     }

@@ -9,7 +9,7 @@ use syncproof_engine::kv::KvOpener;
 use syncproof_gate::check::concurrent::{
     ConcurrentRepro, DEFAULT_CONCURRENT_CASES, REPLAY_SCHEDULES,
 };
-use syncproof_gate::faults::concurrency::{FreshSnapshots, SplitCommits};
+use syncproof_gate::faults::concurrency::{RaceBug, Racy};
 use syncproof_gate::faults::{Bug, FaultyOpener};
 use syncproof_gate::run::concurrent::run_schedules;
 use syncproof_gate::{Harness, Progress, Report};
@@ -106,7 +106,10 @@ fn caught_only_concurrently(label: &str, make: &dyn Fn() -> Box<dyn Opener>) -> 
 fn a_batch_applied_as_two_commits_is_caught_only_concurrently() {
     caught_only_concurrently("redb-split-commits", &|| {
         Box::new(KvOpener::new("redb", |d| {
-            Ok(SplitCommits(syncproof_redb::open(d)?))
+            Ok(Racy {
+                backend: syncproof_redb::open(d)?,
+                bug: RaceBug::SplitCommits,
+            })
         }))
     });
 }
@@ -115,7 +118,10 @@ fn a_batch_applied_as_two_commits_is_caught_only_concurrently() {
 fn a_scan_that_takes_a_fresh_snapshot_every_few_keys_is_caught_only_concurrently() {
     caught_only_concurrently("mdbx-fresh-snapshots", &|| {
         Box::new(KvOpener::new("mdbx", |d| {
-            Ok(FreshSnapshots(syncproof_mdbx::open(d)?))
+            Ok(Racy {
+                backend: syncproof_mdbx::open(d)?,
+                bug: RaceBug::FreshSnapshots,
+            })
         }))
     });
 }
@@ -156,7 +162,7 @@ fn all_six_engines_pass_the_concurrent_mode() {
         let phase = report.concurrent.as_ref().unwrap();
         assert_eq!(phase.cases_run(), DEFAULT_CONCURRENT_CASES, "{}", info.name);
         assert!(
-            phase.reads_checked() > 0 && phase.overlapping > 0,
+            phase.reads_checked() > 0 && phase.counts.overlapping > 0,
             "{}",
             info.name
         );

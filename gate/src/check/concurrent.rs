@@ -15,8 +15,9 @@ use super::options::Options;
 use super::report::FailureReport;
 use crate::model::generate;
 use crate::model::reads::{self, ConcurrentCase};
-use crate::run::concurrent::{run_schedules, ConcurrentFinding};
-use crate::run::repro::{to_ron, write_repro};
+use crate::run::concurrent::{run_schedules, ConcurrentFinding, ReadCounts};
+use crate::run::repro::{from_ron_versioned, to_ron, write_repro};
+use crate::run::shrink::remove_chunks;
 
 /// Concurrent cases per engine in a default `check`.
 pub const DEFAULT_CONCURRENT_CASES: u64 = 40;
@@ -67,15 +68,12 @@ impl ConcurrentRepro {
 
     /// Parses a concurrent repro file's text.
     pub fn from_ron(text: &str) -> Result<Self, String> {
-        let r: ConcurrentRepro =
-            ron::from_str(text).map_err(|e| format!("not a concurrent repro file: {e}"))?;
-        if r.concurrent_version != CONCURRENT_REPRO_VERSION {
-            return Err(format!(
-                "concurrent repro format version {} is not {CONCURRENT_REPRO_VERSION}",
-                r.concurrent_version
-            ));
-        }
-        Ok(r)
+        from_ron_versioned(
+            text,
+            "concurrent ",
+            |r: &ConcurrentRepro| r.concurrent_version,
+            CONCURRENT_REPRO_VERSION,
+        )
     }
 
     /// Writes the repro into `dir` (created if needed); returns its path.
@@ -97,12 +95,9 @@ pub struct ConcurrentReport {
     pub cases: BTreeMap<String, u64>,
     /// Writer ops applied, all cases together.
     pub writer_ops: u64,
-    /// Reads checked against their windows, by kind.
-    pub reads: BTreeMap<String, u64>,
-    /// Reads during which at least one write ran.
-    pub overlapping: u64,
-    /// The most states one read's window held.
-    pub widest: usize,
+    /// The reads checked, all cases together.
+    #[serde(flatten)]
+    pub counts: ReadCounts,
     /// Wall time of the phase.
     pub secs: f64,
     /// Engines whose store could not be set up.
@@ -114,83 +109,13 @@ pub struct ConcurrentReport {
 impl ConcurrentReport {
     /// Reads checked, of every kind.
     pub fn reads_checked(&self) -> u64 {
-        self.reads.values().sum()
+        self.counts.checked()
     }
 
     /// Cases run, every engine together.
     pub fn cases_run(&self) -> u64 {
         self.cases.values().sum()
     }
-
-    /// The summary's lines for the phase.
-    pub fn summary(&self) -> String {
-        use std::fmt::Write as _;
-        let mut s = String::new();
-        let each: Vec<String> = self.cases.iter().map(|(l, n)| format!("{l} {n}")).collect();
-        let _ = writeln!(
-            s,
-            "  concurrent: {} cases ({}), {} writer ops, {} reader threads each, in {:.1}s",
-            self.cases_run(),
-            each.join(", "),
-            self.writer_ops,
-            self.readers,
-            self.secs
-        );
-        let kinds: Vec<String> = self.reads.iter().map(|(k, n)| format!("{k}={n}")).collect();
-        let _ = writeln!(
-            s,
-            "    {} reads checked against their window of states ({}); {} ran while a write did, windows of up to {} states",
-            self.reads_checked(),
-            kinds.join(" "),
-            self.overlapping,
-            self.widest
-        );
-        for e in &self.setup_errors {
-            let _ = writeln!(s, "    SETUP ERROR {e}");
-        }
-        if self.setup_errors.is_empty() && self.failure.is_none() && self.cases_run() == 0 {
-            let _ = writeln!(s, "    NO CONCURRENT CASE RAN");
-        }
-        if let Some(f) = &self.failure {
-            let r = &f.repro;
-            let _ = writeln!(
-                s,
-                "  CONCURRENCY FAILURE in concurrent case {} on {} (writer shrunk from {} to {} ops, {} readers; failed in {} of {} schedules when run again):",
-                f.case,
-                r.engine,
-                f.original_ops,
-                r.concurrent.writer.len(),
-                r.concurrent.readers.len(),
-                r.schedules.1,
-                r.schedules.0
-            );
-            if !f.shrink_reproduced {
-                let _ = writeln!(s, "  FLAKY: the shrunk case did not fail again; the repro holds the unshrunk case");
-            }
-            if let Some(finding) = &r.finding {
-                for line in finding.describe().lines() {
-                    let _ = writeln!(s, "    {line}");
-                }
-            }
-            if let Some(p) = &f.repro_path {
-                let _ = writeln!(
-                    s,
-                    "  repro written to {}; run `syncproof replay {}` (it tries many schedules)",
-                    p.display(),
-                    p.display()
-                );
-            }
-            if let Some(e) = &f.repro_error {
-                let _ = writeln!(s, "  REPRO NOT WRITTEN: {e}");
-            }
-        }
-        s
-    }
-}
-
-/// Concurrent case `index` of a run with `options`.
-pub fn case(o: &Options, index: u64) -> ConcurrentCase {
-    reads::case(o.seed, index, o.max_ops, o.readers)
 }
 
 /// Runs the phase: `o.concurrent_cases` cases on each engine of `subjects` (per engine its
@@ -202,7 +127,7 @@ pub fn run_phase(subjects: &[Vec<(String, &dyn Opener)>], o: &Options) -> Concur
         ..ConcurrentReport::default()
     };
     'cases: for index in 0..o.concurrent_cases {
-        let case = case(o, index);
+        let case = reads::case(o.seed, index, o.max_ops, o.readers);
         for (j, configurations) in subjects.iter().enumerate() {
             let drawn = generate::configuration(o.seed, index, j, configurations.len());
             let Some((label, opener)) = configurations.get(drawn) else {
@@ -223,11 +148,7 @@ pub fn run_phase(subjects: &[Vec<(String, &dyn Opener)>], o: &Options) -> Concur
             };
             *report.cases.entry(label.clone()).or_default() += 1;
             report.writer_ops += run.ops_run as u64;
-            for (k, n) in &run.reads {
-                *report.reads.entry((*k).to_string()).or_default() += n;
-            }
-            report.overlapping += run.overlapping;
-            report.widest = report.widest.max(run.widest);
+            report.counts.add(&run.counts);
             if let Some(finding) = run.finding {
                 report.failure = Some(shrink_and_save(o, index, case, label, *opener, finding));
                 break 'cases;
@@ -238,9 +159,18 @@ pub fn run_phase(subjects: &[Vec<(String, &dyn Opener)>], o: &Options) -> Concur
     report
 }
 
-/// Shrinks a failing concurrent case: drops writer ops past the failing read's window, then
-/// chunks of the writer's ops, whole readers and single reads, keeping each cut that still
-/// fails in one of [`SHRINK_SCHEDULES`] schedules; then writes its repro.
+/// How many writer ops `f` needs: up to the op that disagreed, or up to the last that may
+/// have run during the read that failed.
+fn needs(f: &ConcurrentFinding) -> usize {
+    match f {
+        ConcurrentFinding::Writer(f) => f.op_index + 1,
+        ConcurrentFinding::Read(f) => f.window.1.max(1),
+    }
+}
+
+/// Shrinks a failing concurrent case: drops writer ops past what the failure needs, then
+/// chunks of the writer's ops, whole readers and chunks of each script, keeping each cut that
+/// still fails in one of the schedules a candidate is judged over; then writes its repro.
 fn shrink_and_save(
     o: &Options,
     index: u64,
@@ -259,7 +189,7 @@ fn shrink_and_save(
         .map(|(ran, _, _)| ran);
     let schedules = needed.map_or(0, |n| (3 * n).clamp(SHRINK_SCHEDULES, CONFIRM_SCHEDULES));
     let fails = |c: &ConcurrentCase| -> Option<ConcurrentFinding> {
-        if schedules == 0 {
+        if schedules == 0 || Instant::now() >= deadline {
             return None;
         }
         run_schedules(o.seed, c, label, opener, tmp, schedules, true)
@@ -267,70 +197,45 @@ fn shrink_and_save(
             .and_then(|(_, _, f)| f)
     };
     let mut best = case.clone();
-    let mut best_finding = finding.clone();
-    // The writer past what the failure needs.
-    let keep = match &finding {
-        ConcurrentFinding::Writer(f) => f.op_index + 1,
-        ConcurrentFinding::Read(f) => f.window.1,
+    // The writer past what the failure needs, then chunks of it; whole readers; then chunks
+    // of each reader's script (delta debugging, as the sequences shrink: run::shrink).
+    let cut = ConcurrentCase {
+        writer: best.writer.iter().take(needs(&finding)).cloned().collect(),
+        readers: best.readers.clone(),
     };
-    if keep < best.writer.len() {
-        let mut cut = best.clone();
-        cut.writer.truncate(keep.max(1));
-        if let Some(f) = fails(&cut) {
-            best = cut;
-            best_finding = f;
-        }
+    if fails(&cut).is_some() {
+        best = cut;
     }
-    // Chunks of the writer, halving the chunk size.
-    let mut size = best.writer.len() / 2;
-    while size >= 1 && Instant::now() < deadline {
-        let mut at = 0;
-        while at < best.writer.len() && Instant::now() < deadline {
-            let mut cut = best.clone();
-            let end = (at + size).min(cut.writer.len());
-            cut.writer.drain(at..end);
-            match fails(&cut) {
-                Some(f) if !cut.writer.is_empty() => {
-                    best = cut;
-                    best_finding = f;
-                }
-                _ => at += size,
-            }
-        }
-        size /= 2;
-    }
-    // Whole readers, then single reads.
-    let mut r = 0;
-    while r < best.readers.len() && best.readers.len() > 1 && Instant::now() < deadline {
-        let mut cut = best.clone();
-        cut.readers.remove(r);
-        match fails(&cut) {
-            Some(f) => {
-                best = cut;
-                best_finding = f;
-            }
-            None => r += 1,
-        }
-    }
+    let mut attempts = 0;
+    let readers = best.readers.clone();
+    best.writer = remove_chunks(best.writer, &mut attempts, &mut |w| {
+        let c = ConcurrentCase {
+            writer: w.to_vec(),
+            readers: readers.clone(),
+        };
+        fails(&c).map(|f| needs(&f).min(w.len()))
+    });
+    let writer = best.writer.clone();
+    best.readers = remove_chunks(best.readers, &mut attempts, &mut |rs| {
+        let c = ConcurrentCase {
+            writer: writer.clone(),
+            readers: rs.to_vec(),
+        };
+        fails(&c).map(|_| rs.len())
+    });
     for r in 0..best.readers.len() {
-        let mut i = 0;
-        while best
-            .readers
-            .get(r)
-            .is_some_and(|s| i < s.len() && s.len() > 1)
-            && Instant::now() < deadline
-        {
-            let mut cut = best.clone();
-            if let Some(s) = cut.readers.get_mut(r) {
-                s.remove(i);
+        let Some(script) = best.readers.get(r).cloned() else {
+            continue;
+        };
+        let shrunk = remove_chunks(script, &mut attempts, &mut |reads| {
+            let mut c = best.clone();
+            if let Some(s) = c.readers.get_mut(r) {
+                *s = reads.to_vec();
             }
-            match fails(&cut) {
-                Some(f) => {
-                    best = cut;
-                    best_finding = f;
-                }
-                None => i += 1,
-            }
+            fails(&c).map(|_| reads.len())
+        });
+        if let Some(s) = best.readers.get_mut(r) {
+            *s = shrunk;
         }
     }
     let again = run_schedules(
@@ -344,9 +249,6 @@ fn shrink_and_save(
     )
     .unwrap_or((0, 0, None));
     let reproduced = again.1 > 0;
-    if let Some(f) = again.2 {
-        best_finding = f;
-    }
     let repro = ConcurrentRepro {
         concurrent_version: CONCURRENT_REPRO_VERSION,
         seed: o.seed,
@@ -354,7 +256,7 @@ fn shrink_and_save(
         engine: label.to_string(),
         inject: o.inject.clone(),
         concurrent: if reproduced { best } else { case },
-        finding: Some(if reproduced { best_finding } else { finding }),
+        finding: Some(again.2.filter(|_| reproduced).unwrap_or(finding)),
         schedules: (again.0, again.1),
     };
     let saved = repro.save(&o.repro_dir);

@@ -2,7 +2,8 @@
 
 use std::fmt::Write;
 
-use super::report::Report;
+use super::concurrent::ConcurrentReport;
+use super::report::{FailureReport, Report};
 use super::stall::{StallAt, StallReport};
 use crate::run::text::ReproText;
 
@@ -197,17 +198,7 @@ impl<R: ReproText> Report<R> {
                 );
             }
             s.push_str(&f.repro.describe());
-            if let Some(p) = &f.repro_path {
-                let _ = writeln!(
-                    s,
-                    "  repro written to {}; run `syncproof replay {}`",
-                    p.display(),
-                    p.display()
-                );
-            }
-            if let Some(e) = &f.repro_error {
-                let _ = writeln!(s, "  REPRO NOT WRITTEN: {e}");
-            }
+            s.push_str(&f.saved_lines(""));
             if let Some(t) = &f.regression_test {
                 let _ = writeln!(s, "  regression test:\n{t}");
             }
@@ -321,6 +312,87 @@ impl<R: ReproText> Report<R> {
             self.elapsed_secs,
             cases.iter().map(|(c, _)| c.as_str()).collect::<Vec<_>>().join("\n")
         )
+    }
+}
+
+impl<R> FailureReport<R> {
+    /// Where the repro went and how to replay it (`hint` follows the command), or why it
+    /// could not be written.
+    fn saved_lines(&self, hint: &str) -> String {
+        let mut s = String::new();
+        if let Some(p) = &self.repro_path {
+            let _ = writeln!(
+                s,
+                "  repro written to {}; run `syncproof replay {}`{hint}",
+                p.display(),
+                p.display()
+            );
+        }
+        if let Some(e) = &self.repro_error {
+            let _ = writeln!(s, "  REPRO NOT WRITTEN: {e}");
+        }
+        s
+    }
+}
+
+impl ConcurrentReport {
+    /// The summary's lines for the phase.
+    pub fn summary(&self) -> String {
+        let mut s = String::new();
+        let each: Vec<String> = self.cases.iter().map(|(l, n)| format!("{l} {n}")).collect();
+        let _ = writeln!(
+            s,
+            "  concurrent: {} cases ({}), {} writer ops, {} reader threads each, in {:.1}s",
+            self.cases_run(),
+            each.join(", "),
+            self.writer_ops,
+            self.readers,
+            self.secs
+        );
+        let kinds: Vec<String> = self
+            .counts
+            .reads
+            .iter()
+            .map(|(k, n)| format!("{k}={n}"))
+            .collect();
+        let _ = writeln!(
+            s,
+            "    {} reads checked against their window of states ({}); {} ran while a write did, windows of up to {} states",
+            self.reads_checked(),
+            kinds.join(" "),
+            self.counts.overlapping,
+            self.counts.widest
+        );
+        for e in &self.setup_errors {
+            let _ = writeln!(s, "    SETUP ERROR {e}");
+        }
+        if self.setup_errors.is_empty() && self.failure.is_none() && self.cases_run() == 0 {
+            let _ = writeln!(s, "    NO CONCURRENT CASE RAN");
+        }
+        if let Some(f) = &self.failure {
+            let r = &f.repro;
+            let _ = writeln!(
+                s,
+                "  CONCURRENCY FAILURE in concurrent case {} on {} (writer shrunk from {} to {} ops, {} readers; failed in {} of {} schedules when run again):",
+                f.case,
+                r.engine,
+                f.original_ops,
+                r.concurrent.writer.len(),
+                r.concurrent.readers.len(),
+                r.schedules.1,
+                r.schedules.0
+            );
+            if !f.shrink_reproduced {
+                let _ = writeln!(s, "  FLAKY: the shrunk case did not fail again; the repro holds the unshrunk case");
+            }
+            if let Some(finding) = &r.finding {
+                for line in finding.describe().lines() {
+                    let _ = writeln!(s, "    {line}");
+                }
+            }
+            s.push_str(&f.saved_lines(" (it tries many schedules)"));
+        }
+        s
     }
 }
 

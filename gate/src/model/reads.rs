@@ -67,30 +67,6 @@ pub enum Read {
     },
 }
 
-impl Read {
-    /// Stable name, for coverage counts.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Read::Get { .. } => "get",
-            Read::List { .. } => "list",
-            Read::Resume(_) => "resume_list",
-            Read::Stats { .. } => "stats",
-            Read::GetSyncRun(_) => "get_sync_run",
-            Read::ListSyncRuns { .. } => "list_sync_runs",
-        }
-    }
-}
-
-/// Every read kind, for coverage lines.
-pub const READ_KINDS: &[&str] = &[
-    "get",
-    "list",
-    "resume_list",
-    "stats",
-    "get_sync_run",
-    "list_sync_runs",
-];
-
 /// A concurrent case: the writer's sequence and each reader's script.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ConcurrentCase {

@@ -30,7 +30,7 @@ use syncproof_memory::{MemoryEngine, MemoryOpener};
 use crate::model::ops::{Op, SyncRef};
 use crate::model::reads::{ConcurrentCase, Read};
 use crate::run::outcome::{Outcome, Value};
-use crate::run::runner::{note_created, Context, Finding, Subject};
+use crate::run::runner::{note_created, panic_text, Context, Finding, Subject};
 
 /// A read as issued: syncs resolved, and a resume's first page named.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -68,7 +68,7 @@ pub enum Issued {
 }
 
 impl Issued {
-    /// Stable name, as [`Read::kind`].
+    /// Stable name, for the counts of reads checked by kind.
     pub fn kind(&self) -> &'static str {
         match self {
             Issued::Get { .. } => "get",
@@ -148,26 +148,50 @@ impl ConcurrentFinding {
     }
 }
 
-/// What one concurrent case produced.
-#[derive(Clone, Debug, Default)]
-pub struct ConcurrentRun {
-    /// The writer's ops applied.
-    pub ops_run: usize,
+/// How many reads were checked, and how much they overlapped the writer: per reader, per case
+/// and for a whole phase ([`ReadCounts::add`]).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ReadCounts {
     /// Reads checked against their windows, by kind.
     pub reads: BTreeMap<&'static str, u64>,
     /// Reads during which at least one write ran (a window of more than one state).
     pub overlapping: u64,
     /// The most states one read's window held.
     pub widest: usize,
-    /// The first failure, if any.
-    pub finding: Option<ConcurrentFinding>,
 }
 
-impl ConcurrentRun {
+impl ReadCounts {
     /// Reads checked, of every kind.
-    pub fn reads_checked(&self) -> u64 {
+    pub fn checked(&self) -> u64 {
         self.reads.values().sum()
     }
+
+    /// Adds `other`'s counts to these.
+    pub fn add(&mut self, other: &ReadCounts) {
+        for (k, n) in &other.reads {
+            *self.reads.entry(k).or_default() += n;
+        }
+        self.overlapping += other.overlapping;
+        self.widest = self.widest.max(other.widest);
+    }
+
+    /// Counts one read of `kind` whose window was `S_lo..=S_hi`.
+    fn note(&mut self, kind: &'static str, lo: usize, hi: usize) {
+        *self.reads.entry(kind).or_default() += 1;
+        self.overlapping += u64::from(hi > lo);
+        self.widest = self.widest.max(hi - lo + 1);
+    }
+}
+
+/// What one concurrent case produced.
+#[derive(Clone, Debug, Default)]
+pub struct ConcurrentRun {
+    /// The writer's ops applied.
+    pub ops_run: usize,
+    /// The reads its readers checked.
+    pub counts: ReadCounts,
+    /// The first failure, if any.
+    pub finding: Option<ConcurrentFinding>,
 }
 
 /// A page a reader may resume: the call that read it, its token and its last record, and the
@@ -243,14 +267,7 @@ fn call(
             None,
         ),
     };
-    catch_unwind(AssertUnwindSafe(run)).unwrap_or_else(|p| {
-        let msg = p
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_default();
-        (Outcome::Panic(msg), None)
-    })
+    catch_unwind(AssertUnwindSafe(run)).unwrap_or_else(|p| (Outcome::Panic(panic_text(p)), None))
 }
 
 /// The oracle's answers to `read` in `state` (several for a resume whose first page matched
@@ -299,14 +316,67 @@ struct Shared<'a> {
 /// What one reader produced.
 #[derive(Default)]
 struct ReaderRun {
-    reads: BTreeMap<&'static str, u64>,
-    overlapping: u64,
-    widest: usize,
+    counts: ReadCounts,
     finding: Option<ReadFinding>,
 }
 
-fn resolve(s: &Option<SyncRef>, created: &[SyncId]) -> Option<SyncId> {
-    s.as_ref().map(|s| s.resolve(created))
+/// `read` as issued, its sync references resolved against `created`; `None` for a resume,
+/// which depends on the pages read so far.
+fn issue(read: &Read, created: &[SyncId]) -> Option<Issued> {
+    let resolve = |s: &Option<SyncRef>| s.as_ref().map(|s| s.resolve(created));
+    Some(match read {
+        Read::Get { sync, key } => Issued::Get {
+            sync: resolve(sync),
+            key: key.clone(),
+        },
+        Read::List {
+            sync,
+            query,
+            page_size,
+        } => Issued::List {
+            sync: resolve(sync),
+            query: query.clone(),
+            page_size: *page_size,
+            after: None,
+        },
+        Read::Resume(_) => return None,
+        Read::Stats { sync } => Issued::Stats {
+            sync: resolve(sync),
+        },
+        Read::GetSyncRun(s) => Issued::GetSyncRun(s.resolve(created)),
+        Read::ListSyncRuns { page_size } => Issued::ListSyncRuns {
+            page_size: *page_size,
+        },
+    })
+}
+
+/// The syncs a read that answered `got` resolved to in the states of `window` whose oracle
+/// answers the same (a `None` per matching state that resolved to none). With `all` false it
+/// stops at the first match: only a page that issued a token needs every one (they are the
+/// syncs it may be resumed for).
+fn matching(
+    states: &[MemoryEngine],
+    window: std::ops::RangeInclusive<usize>,
+    read: &Issued,
+    issued_for: &[SyncId],
+    got: &Outcome,
+    all: bool,
+) -> Vec<Option<SyncId>> {
+    let mut out = Vec::new();
+    if matches!(got, Outcome::Panic(_)) {
+        return out;
+    }
+    for state in states.get(window).unwrap_or_default() {
+        for (want, resolved) in expected(state, read, issued_for) {
+            if want == *got {
+                out.push(resolved);
+                if !all {
+                    return out;
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Reader `reader`: runs `script` over and over until the writer has finished, then once
@@ -315,101 +385,63 @@ fn reader(shared: &Shared<'_>, reader: usize, script: &[Read]) -> ReaderRun {
     let mut out = ReaderRun::default();
     let mut pages: Vec<Resumable> = Vec::new();
     let n = shared.writer.len();
+    let fixed: Vec<Option<Issued>> = script.iter().map(|r| issue(r, shared.created)).collect();
     loop {
         let last_pass = shared.writer_done.load(Ordering::SeqCst);
-        for (script_index, read) in script.iter().enumerate() {
+        for (script_index, (read, fixed)) in script.iter().zip(&fixed).enumerate() {
             if shared.failed.load(Ordering::SeqCst) {
                 return out;
             }
-            let (issued, token, issued_for) = match read {
-                Read::Get { sync, key } => (
-                    Issued::Get {
-                        sync: resolve(sync, shared.created),
-                        key: key.clone(),
-                    },
-                    None,
-                    Vec::new(),
-                ),
-                Read::List {
-                    sync,
-                    query,
-                    page_size,
-                } => (
+            let resumed = match (read, fixed) {
+                (Read::Resume(k), _) => pages.get(usize::from(*k) % pages.len().max(1)),
+                _ => None,
+            };
+            let (issued, token, issued_for) = match (fixed, resumed) {
+                (Some(issued), _) => (issued.clone(), None, &[][..]),
+                (None, Some(p)) => (
                     Issued::List {
-                        sync: resolve(sync, shared.created),
-                        query: query.clone(),
-                        page_size: *page_size,
+                        sync: p.sync.clone(),
+                        query: p.query.clone(),
+                        page_size: p.page_size,
+                        after: Some(Box::new(p.last.clone())),
+                    },
+                    Some(&p.token),
+                    &p.issued_for[..],
+                ),
+                // A resume before any page with a token: the first page of all grants.
+                (None, None) => (
+                    Issued::List {
+                        sync: None,
+                        query: ListQuery::Grants(GrantFilter::All),
+                        page_size: 1,
                         after: None,
                     },
                     None,
-                    Vec::new(),
-                ),
-                Read::Resume(k) => match pages.get(usize::from(*k) % pages.len().max(1)) {
-                    Some(p) => (
-                        Issued::List {
-                            sync: p.sync.clone(),
-                            query: p.query.clone(),
-                            page_size: p.page_size,
-                            after: Some(Box::new(p.last.clone())),
-                        },
-                        Some(p.token.clone()),
-                        p.issued_for.clone(),
-                    ),
-                    None => (
-                        Issued::List {
-                            sync: None,
-                            query: ListQuery::Grants(GrantFilter::All),
-                            page_size: 1,
-                            after: None,
-                        },
-                        None,
-                        Vec::new(),
-                    ),
-                },
-                Read::Stats { sync } => (
-                    Issued::Stats {
-                        sync: resolve(sync, shared.created),
-                    },
-                    None,
-                    Vec::new(),
-                ),
-                Read::GetSyncRun(s) => (
-                    Issued::GetSyncRun(s.resolve(shared.created)),
-                    None,
-                    Vec::new(),
-                ),
-                Read::ListSyncRuns { page_size } => (
-                    Issued::ListSyncRuns {
-                        page_size: *page_size,
-                    },
-                    None,
-                    Vec::new(),
+                    &[][..],
                 ),
             };
             let lo = shared.done.load(Ordering::SeqCst);
-            let (got, next) = call(shared.engine, &issued, token.as_ref());
+            let (got, next) = call(shared.engine, &issued, token);
             let hi = shared.started.load(Ordering::SeqCst).min(n);
             let lo = lo.min(hi);
-            *out.reads.entry(issued.kind()).or_default() += 1;
-            if hi > lo {
-                out.overlapping += 1;
-            }
-            out.widest = out.widest.max(hi - lo + 1);
-            // Every state of the window whose answer matches, with the sync it resolved to.
-            let mut matched: Vec<Option<SyncId>> = Vec::new();
-            let mut answers = Vec::new();
-            for j in lo..=hi {
-                let Some(state) = shared.states.get(j) else {
-                    continue;
-                };
-                for (want, resolved) in expected(state, &issued, &issued_for) {
-                    if want == got && !matches!(got, Outcome::Panic(_)) {
-                        matched.push(resolved);
-                    }
-                    answers.push((j, want));
-                }
-            }
+            out.counts.note(issued.kind(), lo, hi);
+            let matched = matching(
+                shared.states,
+                lo..=hi,
+                &issued,
+                issued_for,
+                &got,
+                next.is_some(),
+            );
             if matched.is_empty() {
+                let answers = (lo..=hi)
+                    .zip(shared.states.get(lo..=hi).unwrap_or_default())
+                    .flat_map(|(j, state)| {
+                        expected(state, &issued, issued_for)
+                            .into_iter()
+                            .map(move |(want, _)| (j, want))
+                    })
+                    .collect();
                 out.finding = Some(ReadFinding {
                     reader,
                     script_index,
@@ -529,7 +561,7 @@ pub fn run_concurrent(
                     op: op.clone(),
                     outcomes: vec![
                         (
-                            "memory (oracle)".into(),
+                            format!("{} (oracle)", memory.name()),
                             want.cloned()
                                 .unwrap_or_else(|| Outcome::Panic("no oracle outcome".into())),
                         ),
@@ -546,11 +578,7 @@ pub fn run_concurrent(
     for r in readers {
         // Engine panics are caught per read: a reader thread that died is the runner's bug.
         let r = r.ok_or_else(|| format!("{label}: a reader thread panicked outside a read"))?;
-        for (k, n) in r.reads {
-            *run.reads.entry(k).or_default() += n;
-        }
-        run.overlapping += r.overlapping;
-        run.widest = run.widest.max(r.widest);
+        run.counts.add(&r.counts);
         if run.finding.is_none() {
             run.finding = r.finding.map(|f| ConcurrentFinding::Read(Box::new(f)));
         }

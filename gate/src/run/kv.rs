@@ -229,14 +229,12 @@ impl KvRepro {
 
     /// Parses a KV repro file's text.
     pub fn from_ron(text: &str) -> Result<Self, String> {
-        let r: KvRepro = ron::from_str(text).map_err(|e| format!("not a KV repro file: {e}"))?;
-        if r.kv_version != KV_REPRO_VERSION {
-            return Err(format!(
-                "KV repro format version {} is not {KV_REPRO_VERSION}",
-                r.kv_version
-            ));
-        }
-        Ok(r)
+        crate::run::repro::from_ron_versioned(
+            text,
+            "KV ",
+            |r: &KvRepro| r.kv_version,
+            KV_REPRO_VERSION,
+        )
     }
 
     /// Writes the repro into `dir` (created if needed); returns its path.

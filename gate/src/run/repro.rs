@@ -54,6 +54,21 @@ pub(crate) fn to_ron<T: Serialize>(repro: &T) -> String {
         .unwrap_or_else(|e| format!("// could not serialise: {e}"))
 }
 
+/// Parses RON `text` as a repro of the kind `what` names (`"KV "`, `"concurrent "`, or `""`
+/// for the API level's) whose format version, read by `version`, must be `expected`.
+pub(crate) fn from_ron_versioned<T: serde::de::DeserializeOwned>(
+    text: &str,
+    what: &str,
+    version: fn(&T) -> u32,
+    expected: u32,
+) -> Result<T, String> {
+    let r: T = ron::from_str(text).map_err(|e| format!("not a {what}repro file: {e}"))?;
+    match version(&r) {
+        v if v == expected => Ok(r),
+        v => Err(format!("{what}repro format version {v} is not {expected}")),
+    }
+}
+
 /// Writes a repro's `text` as `dir/repro-<name>.ron` (`dir` created if needed, the name made
 /// file-safe); returns its path.
 pub(crate) fn write_repro(dir: &Path, name: &str, text: &str) -> Result<PathBuf, String> {
@@ -71,14 +86,7 @@ impl Repro {
 
     /// Parses a repro file's text.
     pub fn from_ron(text: &str) -> Result<Self, String> {
-        let r: Repro = ron::from_str(text).map_err(|e| format!("not a repro file: {e}"))?;
-        if r.version != REPRO_VERSION {
-            return Err(format!(
-                "repro format version {} is not {REPRO_VERSION}",
-                r.version
-            ));
-        }
-        Ok(r)
+        from_ron_versioned(text, "", |r: &Repro| r.version, REPRO_VERSION)
     }
 
     /// Reads and parses a repro file.

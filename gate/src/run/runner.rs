@@ -58,7 +58,8 @@ fn temp_dir(base: Option<&Path>) -> std::result::Result<tempfile::TempDir, Strin
     syncproof_engine::scratch::tempdir(base).map_err(|e| format!("temp dir: {e}"))
 }
 
-fn panic_text(p: Box<dyn std::any::Any + Send>) -> String {
+/// The message of a caught panic.
+pub(crate) fn panic_text(p: Box<dyn std::any::Any + Send>) -> String {
     p.downcast_ref::<String>()
         .cloned()
         .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
@@ -122,25 +123,17 @@ impl<'o> Subject<'o> {
 
     /// Applies `op`, catching panics. `created` are the sync ids created so far.
     pub fn apply(&mut self, op: &Op, created: &[SyncId]) -> Outcome {
-        let opener = self.cx.opener;
-        if matches!(op, Op::Reopen) {
-            self.engine = None;
-            return match catch_unwind(AssertUnwindSafe(|| {
-                opener.open(self.dir.path(), self.cx.config())
-            })) {
-                Ok(Ok(e)) => {
-                    self.engine = Some(e);
-                    Outcome::ok(Value::Unit)
-                }
-                Ok(Err(err)) => err.into(),
-                Err(p) => Outcome::Panic(panic_text(p)),
-            };
-        }
         if let Op::AdvanceClock(n) = op {
+            // Needs no handle: a closed one stays closed.
             self.cx.clock.advance(*n);
             return Outcome::ok(Value::Unit);
         }
+        let reopen = matches!(op, Op::Reopen);
+        if reopen {
+            self.engine = None;
+        }
         if self.engine.is_none() {
+            let opener = self.cx.opener;
             match catch_unwind(AssertUnwindSafe(|| {
                 opener.open(self.dir.path(), self.cx.config())
             })) {
@@ -148,6 +141,9 @@ impl<'o> Subject<'o> {
                 Ok(Err(err)) => return err.into(),
                 Err(p) => return Outcome::Panic(panic_text(p)),
             }
+        }
+        if reopen {
+            return Outcome::ok(Value::Unit);
         }
         let Some(e) = self.engine.as_deref() else {
             return Outcome::Err(ErrorKind::Io, "engine is closed".into());

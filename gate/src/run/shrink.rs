@@ -30,8 +30,8 @@ pub fn shrink_seq<T: Clone>(ops: Vec<T>, fails: &mut dyn FnMut(&[T]) -> Option<u
 /// Removes chunks of `items` (halves, then quarters, down to single items, as in delta
 /// debugging) while `keeps` accepts the smaller list: `Some(n)` keeps its first `n` items,
 /// `None` rejects it. Never empties the list. Counts each try in `attempts` and stops at
-/// [`MAX_ATTEMPTS`].
-fn remove_chunks<T: Clone>(
+/// [`MAX_ATTEMPTS`]. The concurrent shrink uses it for writers and readers' scripts.
+pub(crate) fn remove_chunks<T: Clone>(
     mut items: Vec<T>,
     attempts: &mut usize,
     keeps: &mut dyn FnMut(&[T]) -> Option<usize>,
