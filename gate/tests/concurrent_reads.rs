@@ -61,3 +61,34 @@ fn a_correct_engine_passes_every_read() {
         assert!(run.counts.checked() > 0);
     }
 }
+
+/// A configuration with a known upstream race is replaced by its engine's default in the
+/// concurrent phase, and the report says so; without the entry both are drawn.
+#[test]
+fn a_configuration_with_a_known_race_is_not_drawn() {
+    use syncproof_engine::contract::Opener;
+    use syncproof_gate::check::concurrent::run_phase;
+    let (plain, racy) = (MemoryOpener::default(), MemoryOpener::default());
+    let subjects = vec![vec![
+        ("memory".to_string(), &plain as &dyn Opener),
+        ("memory+racy".to_string(), &racy as &dyn Opener),
+    ]];
+    let mut o = syncproof_gate::Options {
+        concurrent_cases: 12,
+        ..Default::default()
+    };
+    o.known_races = vec![("memory+racy".into(), "a race".into())];
+    let r = run_phase(&subjects, &o);
+    assert_eq!(r.cases.get("memory"), Some(&12), "{:?}", r.cases);
+    assert_eq!(
+        r.not_drawn.get("memory+racy").map(String::as_str),
+        Some("a race")
+    );
+    o.known_races.clear();
+    let r = run_phase(&subjects, &o);
+    assert!(
+        r.cases.contains_key("memory+racy") && r.not_drawn.is_empty(),
+        "{:?}",
+        r.cases
+    );
+}

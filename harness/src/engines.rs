@@ -32,6 +32,22 @@ impl EngineInfo {
         configuration_label(self.name, self.pinned.map(|c| c.name))
     }
 
+    /// The labels of its configurations with a known upstream race, each with what it is
+    /// ([`Configuration::known_race`]); none when pinned, which runs whatever it knows.
+    pub fn known_races(&self) -> Vec<(String, String)> {
+        self.configurations
+            .iter()
+            .filter_map(|c| {
+                c.known_race.map(|why| {
+                    (
+                        configuration_label(self.name, Some(c.name)),
+                        why.to_string(),
+                    )
+                })
+            })
+            .collect()
+    }
+
     /// Its configurations' labels and openers, the default (or the pinned one) first.
     pub fn configured_openers(&self) -> Vec<(String, Box<dyn Opener>)> {
         let mut out = vec![(self.label(), (self.opener)())];

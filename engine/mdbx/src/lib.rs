@@ -146,11 +146,13 @@ pub const CONFIGURATIONS: &[Configuration] = &[
                 MdbxBackend::open_growing(d, Durability::Flush, 64 << 10)
             }))
         },
+        known_race: None,
     },
     Configuration {
         name: "per-commit",
         what: "every commit durable (SyncMode::Durable, Durability::Commit)",
         opener: || Box::new(opener_with(|d| MdbxBackend::open(d, Durability::Commit))),
+        known_race: None,
     },
 ];
 

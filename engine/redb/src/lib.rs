@@ -114,6 +114,7 @@ pub const CONFIGURATIONS: &[Configuration] = &[
                 )
             }))
         },
+        known_race: None,
     },
     Configuration {
         name: "checked-open",
@@ -128,11 +129,13 @@ pub const CONFIGURATIONS: &[Configuration] = &[
                 )
             }))
         },
+        known_race: None,
     },
     Configuration {
         name: "per-commit",
         what: "every commit Durability::Immediate (Durability::Commit)",
         opener: || Box::new(opener_with(|d| RedbBackend::open(d, Durability::Commit))),
+        known_race: None,
     },
 ];
 

@@ -126,11 +126,13 @@ pub const CONFIGURATIONS: &[Configuration] = &[
                 )
             }))
         },
+        known_race: None,
     },
     Configuration {
         name: "per-commit",
         what: "a flush after every batch (Durability::Commit)",
         opener: || Box::new(opener_with(|d| SledBackend::open(d, Durability::Commit))),
+        known_race: None,
     },
 ];
 

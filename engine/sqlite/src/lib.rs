@@ -94,6 +94,7 @@ pub const CONFIGURATIONS: &[Configuration] = &[
                 ..SqliteOpener::default()
             })
         },
+        known_race: None,
     },
     Configuration {
         name: "per-commit",
@@ -104,6 +105,7 @@ pub const CONFIGURATIONS: &[Configuration] = &[
                 ..SqliteOpener::default()
             })
         },
+        known_race: None,
     },
 ];
 

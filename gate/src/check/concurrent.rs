@@ -93,6 +93,9 @@ pub struct ConcurrentReport {
     pub readers: usize,
     /// Cases run, per engine label (a configuration's label when one was drawn).
     pub cases: BTreeMap<String, u64>,
+    /// Configurations with a known upstream race that the phase did not draw, each with what
+    /// it is ([`Options::known_races`]).
+    pub not_drawn: BTreeMap<String, String>,
     /// Writer ops applied, all cases together.
     pub writer_ops: u64,
     /// The reads checked, all cases together.
@@ -126,10 +129,20 @@ pub fn run_phase(subjects: &[Vec<(String, &dyn Opener)>], o: &Options) -> Concur
         readers: o.readers,
         ..ConcurrentReport::default()
     };
+    let race = |label: &str| o.known_races.iter().find(|(l, _)| l == label);
+    for (label, _) in subjects.iter().flat_map(|c| c.iter().skip(1)) {
+        if let Some((l, why)) = race(label) {
+            report.not_drawn.insert(l.clone(), why.clone());
+        }
+    }
     'cases: for index in 0..o.concurrent_cases {
         let case = reads::case(o.seed, index, o.max_ops, o.readers);
         for (j, configurations) in subjects.iter().enumerate() {
             let drawn = generate::configuration(o.seed, index, j, configurations.len());
+            let drawn = match configurations.get(drawn) {
+                Some((label, _)) if drawn > 0 && race(label).is_some() => 0,
+                _ => drawn,
+            };
             let Some((label, opener)) = configurations.get(drawn) else {
                 continue;
             };

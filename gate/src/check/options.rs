@@ -109,6 +109,10 @@ pub struct Options {
     pub concurrent_cases: u64,
     /// Reader threads per concurrent case.
     pub readers: usize,
+    /// Configuration labels with a known upstream race, each with what it is: the
+    /// concurrent phase runs their engine's default instead when it draws one (the sequences
+    /// still draw them). An engine with no other configuration (one pinned) runs it anyway.
+    pub known_races: Vec<(String, String)>,
     /// Called with the report of a stall, after it is printed and before the process exits 1
     /// (the CLI shrinks the repro there, in child processes).
     pub on_stall: Option<StallHook>,
@@ -144,6 +148,7 @@ impl Default for Options {
             memory_ceiling: Some(DEFAULT_MEMORY_CEILING),
             concurrent_cases: crate::check::concurrent::DEFAULT_CONCURRENT_CASES,
             readers: crate::model::reads::READERS,
+            known_races: Vec::new(),
             on_stall: None,
         }
     }

@@ -363,6 +363,12 @@ impl ConcurrentReport {
             self.counts.overlapping,
             self.counts.widest
         );
+        for (label, why) in &self.not_drawn {
+            let _ = writeln!(
+                s,
+                "    not drawn (known upstream race; pin it with --engines {label} to run it): {label}: {why}"
+            );
+        }
         for e in &self.setup_errors {
             let _ = writeln!(s, "    SETUP ERROR {e}");
         }

@@ -631,6 +631,12 @@ fn main() -> ExitCode {
                         syncproof_engine::contract::configuration_label(e.name, Some(c.name)),
                         c.what.split_whitespace().collect::<Vec<_>>().join(" ")
                     );
+                    if let Some(race) = c.known_race {
+                        println!(
+                            "           known upstream race (not drawn by the concurrent phase): {}",
+                            race.split_whitespace().collect::<Vec<_>>().join(" ")
+                        );
+                    }
                 }
             }
             ExitCode::SUCCESS
@@ -761,6 +767,8 @@ fn main() -> ExitCode {
                     concurrent_cases
                 },
                 readers,
+                // Filled in below from the engines' configurations.
+                known_races: Vec::new(),
                 inject: inject.clone(),
                 progress: if quiet {
                     Progress::None
@@ -815,6 +823,7 @@ fn main() -> ExitCode {
                 .options(options)
                 .regression_opener(engines::OPENER_PATH);
             for e in &under_test {
+                harness.options.known_races.extend(e.known_races());
                 let drawn = if default_configurations {
                     1
                 } else {

@@ -16,6 +16,11 @@ pub struct Configuration {
     pub what: &'static str,
     /// Makes an opener of the engine under this configuration.
     pub opener: fn() -> Box<dyn Opener>,
+    /// A race of the engine's upstream that the concurrent phase finds under this
+    /// configuration (what it is, and where the README records it): the phase does not draw
+    /// the configuration by default, so a known upstream bug does not fail every gate; pinned
+    /// with `--engines`, it runs.
+    pub known_race: Option<&'static str>,
 }
 
 /// The separator of an engine's name and a configuration's in a label.

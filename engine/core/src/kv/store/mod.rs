@@ -3,8 +3,10 @@
 //! - Writers are serialised by the handle lock; every write call is one atomic batch built
 //!   from a snapshot taken under that lock (dropped before the batch is written).
 //! - Reads copy the handle (current, viewed) as the last finished write call left it (each
-//!   write publishes its handle when it returns), so they never wait for a write in flight,
-//!   and answer from one snapshot.
+//!   write publishes its handle when it returns), then take their one snapshot, and retry
+//!   when a write changed the handle in between ([`KvStore::view`]): a read never pairs a
+//!   handle with data committed after a later handle change (a handle naming a sync a later
+//!   cleanup deleted), and never waits for a write in flight.
 //! - If-newer reads only the envelope header of the stored value.
 //! - Cleanup is range deletes per key kind; diff, export and import stream in chunks.
 
@@ -32,7 +34,7 @@ use crate::sync_run::{validate_sync_id, SyncId, SyncRun, SyncType};
 use crate::RESUME_WINDOW_NANOS;
 
 /// The open handle's state (SPEC §2: it belongs to the handle, not to the data).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 struct Handle {
     current: Option<SyncId>,
     viewed: Option<SyncId>,
@@ -44,8 +46,9 @@ pub struct KvStore<B: KvBackend> {
     config: EngineConfig,
     /// The writers' lock and their handle.
     handle: Mutex<Handle>,
-    /// The handle as the last finished write call left it: what reads copy.
-    published: Mutex<Handle>,
+    /// The handle as the last finished write call left it (what reads copy), and how many
+    /// times a write call changed it.
+    published: Mutex<(Handle, u64)>,
     latest: Mutex<LatestFull>,
 }
 
@@ -53,7 +56,7 @@ pub struct KvStore<B: KvBackend> {
 /// batch is committed, so no read sees a handle ahead of the data).
 struct HandleGuard<'a> {
     guard: MutexGuard<'a, Handle>,
-    published: &'a Mutex<Handle>,
+    published: &'a Mutex<(Handle, u64)>,
 }
 
 impl std::ops::Deref for HandleGuard<'_> {
@@ -72,7 +75,10 @@ impl std::ops::DerefMut for HandleGuard<'_> {
 impl Drop for HandleGuard<'_> {
     fn drop(&mut self) {
         // Handle updates are single assignments; a panic cannot leave it half-written.
-        *self.published.lock().unwrap_or_else(|e| e.into_inner()) = self.guard.clone();
+        let mut p = self.published.lock().unwrap_or_else(|e| e.into_inner());
+        if p.0 != *self.guard {
+            *p = (self.guard.clone(), p.1 + 1);
+        }
     }
 }
 
@@ -195,7 +201,7 @@ impl<B: KvBackend> KvStore<B> {
             backend,
             config,
             handle: Mutex::new(Handle::default()),
-            published: Mutex::new(Handle::default()),
+            published: Mutex::new((Handle::default(), 0)),
             latest: Mutex::new(LatestFull::default()),
         }
     }
@@ -215,12 +221,28 @@ impl<B: KvBackend> KvStore<B> {
         }
     }
 
-    /// The handle a read resolves with: as the last finished write call left it.
-    fn published(&self) -> Handle {
+    /// The published handle and its version.
+    fn published(&self) -> (Handle, u64) {
+        // Handle updates are single assignments; a panic cannot leave it half-written.
         self.published
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// What a read answers from: the published handle, the run-cache epoch and one snapshot.
+    /// A write that changes the handle between the copy and the snapshot makes it try again,
+    /// so the handle is never older than the last handle change the snapshot holds the data
+    /// of (record commits in between are fine: they leave the handle as it is).
+    fn view(&self) -> Result<(Handle, Epoch, B::Snapshot<'_>)> {
+        loop {
+            let (handle, version) = self.published();
+            let seen = self.epoch();
+            let snap = self.backend.snapshot()?;
+            if self.published().1 == version {
+                return Ok((handle, seen, snap));
+            }
+        }
     }
 
     fn latest(&self) -> MutexGuard<'_, LatestFull> {
@@ -515,9 +537,7 @@ impl<B: KvBackend> StorageEngine for KvStore<B> {
 
     fn get(&self, sync: Option<&SyncId>, key: &RecordKey) -> Result<Option<Record>> {
         key.validate()?;
-        let handle = self.published();
-        let seen = self.epoch();
-        let snap = self.backend.snapshot()?;
+        let (handle, seen, snap) = self.view()?;
         let Some(sync) = self.resolve(&snap, seen, sync, &handle)? else {
             return Ok(None);
         };
@@ -539,17 +559,13 @@ impl<B: KvBackend> StorageEngine for KvStore<B> {
         page: &PageRequest,
     ) -> Result<Page<Record>> {
         query.validate()?;
-        let handle = self.published();
-        let seen = self.epoch();
-        let snap = self.backend.snapshot()?;
+        let (handle, seen, snap) = self.view()?;
         let resolved = self.resolve(&snap, seen, sync, &handle)?;
         reads::list(&snap, resolved.as_ref(), query, page)
     }
 
     fn stats(&self, sync: Option<&SyncId>) -> Result<Stats> {
-        let handle = self.published();
-        let seen = self.epoch();
-        let snap = self.backend.snapshot()?;
+        let (handle, seen, snap) = self.view()?;
         match self.resolve(&snap, seen, sync, &handle)? {
             Some(s) => reads::stats(&snap, &s),
             None => Ok(Stats::default()),
