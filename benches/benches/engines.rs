@@ -277,7 +277,7 @@ fn main() {
     let testing = args.iter().any(|a| a == "--test" || a == "--list");
     if !testing {
         let dir = report::criterion_dir();
-        let info = report::RunInfo::of_this_run(sizes(), &args, &env);
+        let info = report::RunInfo::of_this_run(ENGINES_BENCH, sizes(), &args, &env);
         if let Err(e) = info.write(&dir) {
             eprintln!("warning: cannot record the run in {}: {e}", dir.display());
         }

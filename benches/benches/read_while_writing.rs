@@ -6,16 +6,21 @@
 //! reader's element is one read of the finished sync, in turn: a page of the default size of
 //! all grants, the same of one principal's index list, and a point get.
 //!
-//! - `read_while_writing/<engine>/readers-alone`: [`READERS`] readers, no writer;
-//! - `…/readers-with-writer`: the same while a writer puts batches without pause;
-//! - `…/writer-alone`: the writer, no readers;
-//! - `…/writer-with-readers`: the same while the readers read without pause.
+//! The four criterion groups, `<group>/<engine>/<PRELOAD>`, are the workloads of
+//! `syncproof_harness::report::workloads` whose bench is this one:
+//! - `readers_alone`: [`READERS`] readers, no writer;
+//! - `readers_with_writer`: the same while a writer puts batches without pause;
+//! - `writer_alone`: the writer, no readers;
+//! - `writer_with_readers`: the same while the readers read without pause.
 //!
-//! The ratios to quote: readers-with-writer / readers-alone (how much a writer slows reads)
-//! and writer-with-readers / writer-alone (how much readers slow the writer). Stores are in
-//! the RAM-backed scratch dir (durability is not what this measures).
+//! The ratios to quote (the report's "Reads while one thread writes"): readers-with-writer /
+//! readers-alone (how much a writer slows reads) and writer-with-readers / writer-alone (how
+//! much readers slow the writer). Stores are in the RAM-backed scratch dir (durability is not
+//! what this measures).
 //!
-//! Run: `cargo bench -p syncproof-benches --bench read_while_writing`.
+//! Run: `cargo bench -p syncproof-benches --bench read_while_writing`; the run is recorded in
+//! criterion's directory for `syncproof report --results reports/results.json --update
+//! --criterion-dir target/criterion`.
 
 /// The allocator the `syncproof` binary runs with.
 #[global_allocator]
@@ -24,10 +29,12 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use criterion::{BenchmarkId, Criterion, Throughput};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, BenchmarkId, Criterion, Throughput};
 use syncproof_engine::contract::grant;
 use syncproof_engine::*;
-use syncproof_harness::engines;
+use syncproof_harness::report::workloads::*;
+use syncproof_harness::{engines, report};
 
 /// Grants of the finished sync the readers read.
 const PRELOAD: usize = 2_000;
@@ -133,38 +140,68 @@ fn side_by_side(iters: u64, foreground: Side<'_>, background: Option<Side<'_>>) 
     })
 }
 
+/// The criterion group of a workload, sampled as the workload says.
+fn group<'c>(c: &'c mut Criterion, w: &Workload) -> BenchmarkGroup<'c, WallTime> {
+    let mut g = c.benchmark_group(w.group);
+    let s = w.sampling;
+    g.sample_size(s.samples)
+        .warm_up_time(Duration::from_secs(s.warm_up_secs))
+        .measurement_time(Duration::from_secs(s.measurement_secs));
+    g
+}
+
 fn bench(c: &mut Criterion) {
     let scratch = syncproof_engine::scratch::Scratch::default_dir();
     let batch = RecordBatch::Grants(grants("w", BATCH));
-    let mut group = c.benchmark_group("read_while_writing");
-    group
-        .sample_size(10)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2));
-    for info in engines::all() {
-        let dir = syncproof_engine::scratch::tempdir(Some(&scratch.path)).expect("temp dir");
-        let (e, sync) = store(&info, dir.path());
-        let e = e.as_ref();
-        let read_one = |_: usize, i: u64| read(e, &sync, i);
-        let write_one = |_: usize, _: u64| write(e, &batch);
-        let reads: Side<'_> = (READERS, &read_one);
-        let writes: Side<'_> = (1, &write_one);
-        for (id, elements, foreground, background) in [
-            ("readers-alone", READERS, reads, None),
-            ("readers-with-writer", READERS, reads, Some(writes)),
-            ("writer-alone", BATCH, writes, None),
-            ("writer-with-readers", BATCH, writes, Some(reads)),
-        ] {
-            group.throughput(Throughput::Elements(elements as u64));
-            group.bench_function(BenchmarkId::new(info.name, id), |b| {
+    let engines = engines::all();
+    // Every engine's store first, so that each group runs its engines side by side.
+    let stores: Vec<_> = engines
+        .iter()
+        .map(|info| {
+            let dir = syncproof_engine::scratch::tempdir(Some(&scratch.path)).expect("temp dir");
+            let (e, sync) = store(info, dir.path());
+            (info.name, e, sync, dir)
+        })
+        .collect();
+    for (w, elements, readers_foreground, other_side) in [
+        (READERS_ALONE, READERS, true, false),
+        (READERS_WITH_WRITER, READERS, true, true),
+        (WRITER_ALONE, BATCH, false, false),
+        (WRITER_WITH_READERS, BATCH, false, true),
+    ] {
+        debug_assert_eq!(w.bench, READ_WHILE_WRITING);
+        let mut g = group(c, &w);
+        g.throughput(Throughput::Elements(elements as u64));
+        for (name, e, sync, _dir) in &stores {
+            let e = e.as_ref();
+            let read_one = |_: usize, i: u64| read(e, sync, i);
+            let write_one = |_: usize, _: u64| write(e, &batch);
+            let reads: Side<'_> = (READERS, &read_one);
+            let writes: Side<'_> = (1, &write_one);
+            let (foreground, background) = if readers_foreground {
+                (reads, writes)
+            } else {
+                (writes, reads)
+            };
+            let background = other_side.then_some(background);
+            g.bench_function(BenchmarkId::new(*name, PRELOAD), |b| {
                 b.iter_custom(|iters| side_by_side(iters, foreground, background))
             });
         }
+        g.finish();
     }
-    group.finish();
 }
 
+/// criterion's main, after recording the run's command and commit for the report.
 fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if !args.iter().any(|a| a == "--test" || a == "--list") {
+        let dir = report::criterion_dir();
+        let info = report::RunInfo::of_this_run(READ_WHILE_WRITING, vec![PRELOAD], &args, &[]);
+        if let Err(e) = info.write(&dir) {
+            eprintln!("warning: cannot record the run in {}: {e}", dir.display());
+        }
+    }
     let mut c = Criterion::default().configure_from_args();
     bench(&mut c);
     c.final_summary();

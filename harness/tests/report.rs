@@ -248,6 +248,8 @@ fn the_report_states_the_bench_time_machine_and_regenerates_from_its_results() {
         rustc: "rustc 9.99.0".into(),
     };
     let run = RunInfo {
+        bench: "engines".into(),
+        groups: vec!["ingest".into(), "page_all_grants".into()],
         command: "cargo bench -p syncproof-benches".into(),
         sizes: vec![1_000],
         commit: "abc1234".into(),
@@ -310,10 +312,13 @@ fn the_report_states_the_bench_time_machine_and_regenerates_from_its_results() {
         std::fs::read_to_string(out2.join("results.json")).unwrap()
     );
 
-    // A run that recorded no machine says so instead of describing today's machine.
+    // A run that recorded no machine (nor its bench or groups) says so instead of
+    // describing today's machine.
     let old = dir.path().join("old-criterion");
     fake(&old, "new", &ms);
     RunInfo {
+        bench: String::new(),
+        groups: Vec::new(),
         machine: None,
         engines: Vec::new(),
         ..run
@@ -345,4 +350,212 @@ fn the_report_states_the_bench_time_machine_and_regenerates_from_its_results() {
         dir.path().join("four").to_str().unwrap(),
     ]);
     assert_eq!(code, 2, "{err}");
+}
+
+/// A run of `bench` over `groups` that started at `started_unix`.
+fn run_of(
+    bench: &str,
+    groups: &[&str],
+    commit: &str,
+    started_unix: u64,
+) -> syncproof_harness::report::RunInfo {
+    syncproof_harness::report::RunInfo {
+        bench: bench.into(),
+        groups: groups.iter().map(|g| g.to_string()).collect(),
+        command: format!("cargo bench -p syncproof-benches --bench {bench}"),
+        sizes: vec![1_000],
+        commit: commit.into(),
+        started_unix,
+        machine: None,
+        engines: Vec::new(),
+    }
+}
+
+#[test]
+fn a_rerun_of_one_bench_replaces_its_groups_and_keeps_the_others() {
+    use syncproof_harness::report::results::Results;
+
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("first");
+    fake(
+        &first,
+        "new",
+        &[
+            m("ingest", "sqlite", 1_000, 10.0, 1_100),
+            m("ingest", "redb", 1_000, 2.0, 1_100),
+            m("readers_alone", "redb", 2_000, 1.0, 2),
+        ],
+    );
+    run_of("engines", &["ingest"], "aaa1111", 1)
+        .write(&first)
+        .unwrap();
+    run_of("read_while_writing", &["readers_alone"], "aaa1111", 1)
+        .write(&first)
+        .unwrap();
+    let out1 = dir.path().join("one");
+    let (code, stdout, err) = syncproof(&[
+        "report",
+        "--criterion-dir",
+        first.to_str().unwrap(),
+        "--out",
+        out1.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stdout}{err}");
+    let results = out1.join("results.json");
+
+    // A later run of read_while_writing only; an mdbx result older than the run's start is
+    // another run's leftover, and an ingest result is not this bench's.
+    let second = dir.path().join("second");
+    let later = [
+        m("readers_alone", "sqlite", 2_000, 2.0, 2),
+        m("readers_alone", "redb", 2_000, 1.0, 2),
+        m("readers_with_writer", "sqlite", 2_000, 4.0, 2),
+        m("readers_with_writer", "redb", 2_000, 1.25, 2),
+        m("writer_alone", "redb", 2_000, 1.0, 50),
+        m("writer_with_readers", "redb", 2_000, 2.0, 50),
+        m("ingest", "redb", 1_000, 99.0, 1_100),
+    ];
+    fake(&second, "new", &later);
+    let stale = m("readers_alone", "mdbx", 2_000, 1.0, 2);
+    fake(&second, "new", std::slice::from_ref(&stale));
+    let old = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000);
+    std::fs::File::options()
+        .write(true)
+        .open(second.join("readers_alone/mdbx/2000/new/estimates.json"))
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    run_of(
+        "read_while_writing",
+        &[
+            "readers_alone",
+            "readers_with_writer",
+            "writer_alone",
+            "writer_with_readers",
+        ],
+        "bbb2222",
+        2_000,
+    )
+    .write(&second)
+    .unwrap();
+
+    // --results with --criterion-dir but without --update is refused: which wins is unsaid.
+    let out2 = dir.path().join("two");
+    let (code, _, err) = syncproof(&[
+        "report",
+        "--results",
+        results.to_str().unwrap(),
+        "--criterion-dir",
+        second.to_str().unwrap(),
+        "--out",
+        out2.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--update"), "{err}");
+
+    let (code, stdout, err) = syncproof(&[
+        "report",
+        "--results",
+        results.to_str().unwrap(),
+        "--update",
+        "--criterion-dir",
+        second.to_str().unwrap(),
+        "--out",
+        out2.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stdout}{err}");
+    let merged = Results::read(&out2.join("results.json")).unwrap();
+    let ids: Vec<String> = merged.measurements.iter().map(|m| m.id()).collect();
+    assert_eq!(
+        ids,
+        [
+            "ingest/redb/1000",
+            "ingest/sqlite/1000",
+            "readers_alone/redb/2000",
+            "readers_alone/sqlite/2000",
+            "readers_with_writer/redb/2000",
+            "readers_with_writer/sqlite/2000",
+            "writer_alone/redb/2000",
+            "writer_with_readers/redb/2000",
+        ],
+        "ingest from the first run, the four groups from the second, no stale mdbx"
+    );
+    let ingest = merged
+        .measurements
+        .iter()
+        .find(|m| m.id() == "ingest/redb/1000")
+        .unwrap();
+    assert_eq!(
+        ingest.median.point, 2e6,
+        "the first run's ingest, not the second's"
+    );
+    let commits: Vec<(&str, &str)> = merged
+        .runs
+        .iter()
+        .map(|r| (r.bench.as_str(), r.commit.as_str()))
+        .collect();
+    assert_eq!(
+        commits,
+        [("engines", "aaa1111"), ("read_while_writing", "bbb2222")]
+    );
+    assert_eq!(
+        merged.run_of("ingest").map(|r| r.commit.as_str()),
+        Some("aaa1111")
+    );
+    assert_eq!(
+        merged.run_of("writer_alone").map(|r| r.commit.as_str()),
+        Some("bbb2222")
+    );
+
+    let md = std::fs::read_to_string(out2.join("README.md")).unwrap();
+    assert!(
+        md.contains("- Benchmarks of ingest: `cargo bench -p syncproof-benches --bench engines`"),
+        "{md}"
+    );
+    assert!(md.contains("## Reads while one thread writes"), "{md}");
+    // redb: reads 2 per 1 ms alone, 2 per 1.25 ms with a writer (0.80×); writes 50 per 1 ms
+    // alone, 50 per 2 ms with readers (0.50×). sqlite has no writer rows.
+    assert!(
+        md.contains("| 2,000 | redb | 2.0 k/s | 1.6 k/s | 0.80× | 50.0 k/s | 25.0 k/s | 0.50× |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| 2,000 | sqlite | 1.0 k/s | 500 /s | 0.50× | – | – | – |"),
+        "{md}"
+    );
+    assert!(
+        !md.contains("| 2,000 | mdbx |"),
+        "the stale result is not reported:\n{md}"
+    );
+    assert!(
+        md.contains("## Summary: × SQLite at N = 1,000\n"),
+        "the summary is of the sync workloads, not of the read-while-writing store:\n{md}"
+    );
+}
+
+#[test]
+fn a_version_1_results_file_is_read_with_its_run_covering_every_group() {
+    use syncproof_harness::report::results::Results;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.json");
+    let run = serde_json::json!({
+        "command": "cargo bench -p syncproof-benches", "sizes": [1000], "commit": "old",
+        "started_unix": 1
+    });
+    let ms = [
+        m("ingest", "redb", 1_000, 2.0, 1_100),
+        m("point_get", "redb", 1_000, 1.0, 1_000),
+    ];
+    let v1 = serde_json::json!({ "version": 1, "run": run, "measurements": ms });
+    std::fs::write(&path, v1.to_string()).unwrap();
+    let r = Results::read(&path).unwrap();
+    assert_eq!(r.measurements, ms);
+    assert_eq!(r.runs.len(), 1);
+    assert_eq!(r.runs[0].groups, ["ingest", "point_get"]);
+    assert_eq!(r.runs[0].commit, "old");
+    let v3 = serde_json::json!({ "version": 3, "runs": [], "measurements": ms });
+    std::fs::write(&path, v3.to_string()).unwrap();
+    let err = Results::read(&path).unwrap_err();
+    assert!(err.contains("version 3"), "{err}");
 }

@@ -237,8 +237,13 @@ enum Command {
         criterion_dir: Option<PathBuf>,
         /// Regenerate the report from a committed compact results file (e.g.
         /// reports/results.json) instead of criterion's output.
-        #[arg(long, conflicts_with_all = ["criterion_dir", "baseline"])]
+        #[arg(long, conflicts_with = "baseline")]
         results: Option<PathBuf>,
+        /// With --results: replace the groups that the latest runs in --criterion-dir
+        /// measured (e.g. after `cargo bench -p syncproof-benches --bench read_while_writing`)
+        /// and keep every other group's results and run as the file has them.
+        #[arg(long, requires_all = ["results", "criterion_dir"])]
+        update: bool,
         /// Where README.md, the charts and results.json go.
         #[arg(long, default_value = "reports")]
         out: PathBuf,
@@ -644,12 +649,14 @@ fn main() -> ExitCode {
         Command::Report {
             criterion_dir,
             results,
+            update,
             out,
             notes,
             baseline,
             candidate,
             threshold,
         } => {
+            let criterion_dir_given = criterion_dir.is_some();
             let dir = criterion_dir.unwrap_or_else(report::criterion_dir);
             if let (Some(a), Some(b)) = (baseline, candidate) {
                 if !(threshold.is_finite() && threshold >= 0.0) {
@@ -673,8 +680,21 @@ fn main() -> ExitCode {
                 .map(|(i, a)| if i == 0 { "syncproof".into() } else { a })
                 .collect();
             let (source, from) = match &results {
-                Some(path) => (report::Source::Results(path), path.display()),
-                None => (report::Source::Criterion(&dir), dir.display()),
+                Some(path) if update => (
+                    report::Source::Updated {
+                        results: path,
+                        criterion: &dir,
+                    },
+                    format!("{} updated from {}", path.display(), dir.display()),
+                ),
+                Some(_) if criterion_dir_given => {
+                    return usage(
+                        "--results and --criterion-dir: add --update to replace the file's \
+                         groups that criterion's latest runs measured",
+                    )
+                }
+                Some(path) => (report::Source::Results(path), path.display().to_string()),
+                None => (report::Source::Criterion(&dir), dir.display().to_string()),
             };
             match report::write_report(source, &out, notes.as_deref(), &command.join(" ")) {
                 Ok(w) => {

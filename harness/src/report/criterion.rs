@@ -90,6 +90,18 @@ fn subdirs(dir: &Path) -> Result<Vec<PathBuf>, String> {
 /// (group, engine, size) order. Benchmarks that are not `group/engine/size` (no function id,
 /// or a parameter that is not a count) are skipped: syncproof's benches never make them.
 pub fn load(dir: &Path, which: &str) -> Result<Vec<Measurement>, String> {
+    Ok(load_timed(dir, which)?
+        .into_iter()
+        .map(|(m, _)| m)
+        .collect())
+}
+
+/// [`load`], with the time each result was written (`None`: the file system has no times),
+/// to tell a run's results from older ones left in the same directory.
+pub fn load_timed(
+    dir: &Path,
+    which: &str,
+) -> Result<Vec<(Measurement, Option<std::time::SystemTime>)>, String> {
     if !dir.is_dir() {
         return Err(format!(
             "{}: no criterion results here (run `cargo bench -p syncproof-benches` first)",
@@ -126,16 +138,22 @@ pub fn load(dir: &Path, which: &str) -> Result<Vec<Measurement>, String> {
                     .as_ref()
                     .and_then(|t| t.get("Elements"))
                     .and_then(serde_json::Value::as_u64);
-                out.push(Measurement {
-                    group: b.group_id,
-                    engine,
-                    size,
-                    median: e.median,
-                    elements,
-                });
+                let written = std::fs::metadata(&estimates)
+                    .and_then(|m| m.modified())
+                    .ok();
+                out.push((
+                    Measurement {
+                        group: b.group_id,
+                        engine,
+                        size,
+                        median: e.median,
+                        elements,
+                    },
+                    written,
+                ));
             }
         }
     }
-    out.sort_by(|a, b| (&a.group, &a.engine, a.size).cmp(&(&b.group, &b.engine, b.size)));
+    out.sort_by(|(a, _), (b, _)| (&a.group, &a.engine, a.size).cmp(&(&b.group, &b.engine, b.size)));
     Ok(out)
 }

@@ -8,7 +8,10 @@ use super::criterion::Measurement;
 use super::machine::Machine;
 use super::run_info::RunInfo;
 use super::svg::{self, Bar, Panel};
-use super::workloads::{is_floor, workload, BASELINE_ENGINE, INGEST, PAGE_ALL_GRANTS, WORKLOADS};
+use super::workloads::{
+    is_floor, workload, Workload, BASELINE_ENGINE, CONTENDED_STORE, ENGINES_BENCH, INGEST,
+    INTERFERENCES, PAGE_ALL_GRANTS, READERS_ALONE, WORKLOADS,
+};
 
 /// An engine as the report describes it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -25,9 +28,8 @@ pub struct EngineRow {
 /// Everything a report is made from.
 pub struct Input<'a> {
     pub measurements: &'a [Measurement],
-    pub run: Option<RunInfo>,
-    /// The machine the benchmarks ran on (`None`: not recorded at bench time).
-    pub machine: Option<Machine>,
+    /// The runs that measured them, each naming its groups (empty: not described).
+    pub runs: Vec<RunInfo>,
     /// The engines to describe: as recorded at bench time when `engines_recorded`, else as
     /// the registry describes them now.
     pub engines: Vec<EngineRow>,
@@ -170,6 +172,67 @@ fn targets(input: &Input<'_>) -> Vec<Target> {
     out
 }
 
+/// The read-while-writing section: per engine and size, each side's rate alone and
+/// contended, and their ratio (contended over alone: 1.00× = no slowdown). Nothing when the
+/// results hold none of it.
+fn interference(s: &mut String, ms: &[Measurement], engines: &[String]) {
+    let measured = |w: &Workload| ms.iter().any(|m| m.group == w.group);
+    if !INTERFERENCES
+        .iter()
+        .any(|i| measured(&i.alone) && measured(&i.contended))
+    {
+        return;
+    }
+    let _ = writeln!(s, "## Reads while one thread writes\n");
+    let _ = writeln!(
+        s,
+        "{} Each side's rate alone and while the other side runs, side by side in one \
+         process; the ratio is contended over alone (1.00× = the other side costs nothing). \
+         Readers and the writer share the machine's cores, so every ratio includes that \
+         contention as well as the engine's locking. Details: [{}](#{}) and the three \
+         sections after it.\n",
+        CONTENDED_STORE,
+        READERS_ALONE.group.replace('_', "-"),
+        READERS_ALONE.group.replace('_', "-"),
+    );
+    let _ = write!(s, "| N | engine |");
+    for i in &INTERFERENCES {
+        let _ = write!(s, " {} alone | {} | ratio |", i.rate, i.while_);
+    }
+    let _ = write!(s, "\n|---:|---|");
+    for _ in &INTERFERENCES {
+        let _ = write!(s, "---:|---:|---:|");
+    }
+    let _ = writeln!(s);
+    let sizes: BTreeSet<u64> = ms
+        .iter()
+        .filter(|m| INTERFERENCES.iter().any(|i| i.alone.group == m.group))
+        .map(|m| m.size)
+        .collect();
+    for &n in &sizes {
+        for e in engines {
+            let cells: Vec<String> = INTERFERENCES
+                .iter()
+                .map(|i| {
+                    let rate = |w: &Workload| find(ms, w.group, e, n).and_then(|m| m.per_second());
+                    let (a, c) = (rate(&i.alone), rate(&i.contended));
+                    let show = |r: Option<f64>| r.map_or("–".to_string(), svg::rate);
+                    let r = a
+                        .zip(c)
+                        .filter(|(a, _)| *a > 0.0)
+                        .map_or("–".to_string(), |(a, c)| ratio(c / a));
+                    format!("{} | {} | {r}", show(a), show(c))
+                })
+                .collect();
+            if cells.iter().all(|c| c == "– | – | –") {
+                continue;
+            }
+            let _ = writeln!(s, "| {} | {e} | {} |", count(n), cells.join(" | "));
+        }
+    }
+    let _ = writeln!(s);
+}
+
 /// Renders the report.
 pub fn render(input: &Input<'_>) -> Rendered {
     let ms = input.measurements;
@@ -188,26 +251,29 @@ pub fn render(input: &Input<'_>) -> Rendered {
     );
 
     let _ = writeln!(s, "## How it was made\n");
-    match &input.run {
-        Some(r) => {
-            let _ = writeln!(s, "- Benchmarks: `{}`", r.command);
-            let _ = writeln!(s, "- Commit: `{}`", r.commit);
-            let _ = writeln!(
-                s,
-                "- Sizes: N = {} grants",
-                r.sizes
-                    .iter()
-                    .map(|n| count(*n as u64))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-        }
-        None => {
-            let _ = writeln!(
-                s,
-                "- Benchmarks: unknown command (no run description found)"
-            );
-        }
+    if input.runs.is_empty() {
+        let _ = writeln!(
+            s,
+            "- Benchmarks: unknown command (no run description found)"
+        );
+    }
+    for r in &input.runs {
+        let of = if input.runs.len() > 1 {
+            format!(" of {}", r.groups.join(", "))
+        } else {
+            String::new()
+        };
+        let _ = writeln!(s, "- Benchmarks{of}: `{}`", r.command);
+        let _ = writeln!(s, "  - Commit: `{}`", r.commit);
+        let _ = writeln!(
+            s,
+            "  - Sizes: N = {} grants",
+            r.sizes
+                .iter()
+                .map(|n| count(*n as u64))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     let _ = writeln!(s, "- Report: `{}`", input.report_command);
     let mut samplings: Vec<String> = Vec::new();
@@ -228,37 +294,59 @@ pub fn render(input: &Input<'_>) -> Rendered {
     let _ = writeln!(
         s,
         "- Every store lives in a fresh temp dir; every write workload ends with `flush()`, \
-         so every engine pays for durability once per iteration, the same way.\n"
+         so every engine pays for durability once per iteration, the same way (the \
+         read-while-writing workloads excepted: see their section).\n"
     );
 
     let _ = writeln!(s, "## Machine\n");
-    match &input.machine {
-        Some(m) => {
-            let _ = writeln!(s, "Recorded by the benchmark run when it started.\n");
-            let _ = writeln!(s, "| | |\n|---|---|");
-            for (k, v) in [
-                ("CPU", &m.cpu),
-                ("cores", &m.cores),
-                ("memory", &m.memory),
-                ("OS", &m.os),
-                ("kernel", &m.kernel),
-                ("store filesystem", &m.temp_fs),
-                ("compiler", &m.rustc),
-            ] {
-                let _ = writeln!(s, "| {k} | {v} |");
-            }
+    // One table per distinct machine, naming the runs when there is more than one run.
+    let mut machines: Vec<(Option<&Machine>, Vec<&RunInfo>)> = Vec::new();
+    for r in &input.runs {
+        match machines.iter_mut().find(|(m, _)| *m == r.machine.as_ref()) {
+            Some((_, runs)) => runs.push(r),
+            None => machines.push((r.machine.as_ref(), vec![r])),
         }
-        None => {
-            let _ = writeln!(
-                s,
-                "Not recorded at bench time: these results come from a run made before \
-                 syncproof recorded the machine."
-            );
+    }
+    if machines.is_empty() {
+        machines.push((None, Vec::new()));
+    }
+    for (machine, runs) in &machines {
+        if input.runs.len() > 1 {
+            let names: Vec<String> = runs
+                .iter()
+                .map(|r| format!("`{}` at `{}`", r.bench, r.commit))
+                .collect();
+            let _ = writeln!(s, "Runs {}:\n", names.join(", "));
+        }
+        match machine {
+            Some(m) => {
+                let _ = writeln!(s, "Recorded by the benchmark run when it started.\n");
+                let _ = writeln!(s, "| | |\n|---|---|");
+                for (k, v) in [
+                    ("CPU", &m.cpu),
+                    ("cores", &m.cores),
+                    ("memory", &m.memory),
+                    ("OS", &m.os),
+                    ("kernel", &m.kernel),
+                    ("store filesystem", &m.temp_fs),
+                    ("compiler", &m.rustc),
+                ] {
+                    let _ = writeln!(s, "| {k} | {v} |");
+                }
+                let _ = writeln!(s);
+            }
+            None => {
+                let _ = writeln!(
+                    s,
+                    "Not recorded at bench time: these results come from a run made before \
+                     syncproof recorded the machine.\n"
+                );
+            }
         }
     }
     let _ = writeln!(
         s,
-        "\nThe machine is shared and noisy; compare engines within one run (they ran side by \
+        "The machine is shared and noisy; compare engines within one run (they ran side by \
          side in one process), and read ratios rather than absolute times.\n"
     );
 
@@ -289,7 +377,18 @@ pub fn render(input: &Input<'_>) -> Rendered {
     }
     let _ = writeln!(s);
 
-    if let Some(&largest) = sizes.iter().next_back() {
+    // The summary is of the sync workloads, at the largest N they were measured at.
+    let sync_workloads = || {
+        WORKLOADS
+            .iter()
+            .filter(|w| w.bench == ENGINES_BENCH && !is_floor(w.group))
+    };
+    let summary_size = ms
+        .iter()
+        .filter(|m| sync_workloads().any(|w| w.group == m.group))
+        .map(|m| m.size)
+        .max();
+    if let Some(largest) = summary_size {
         let _ = writeln!(s, "## Summary: × SQLite at N = {}\n", count(largest));
         let shown: Vec<&String> = engines.iter().filter(|e| *e != BASELINE_ENGINE).collect();
         let _ = write!(s, "| workload |");
@@ -301,7 +400,7 @@ pub fn render(input: &Input<'_>) -> Rendered {
             let _ = write!(s, "---:|");
         }
         let _ = writeln!(s);
-        for w in WORKLOADS.iter().filter(|w| !is_floor(w.group)) {
+        for w in sync_workloads() {
             if !ms.iter().any(|m| m.group == w.group) {
                 continue;
             }
@@ -316,6 +415,8 @@ pub fn render(input: &Input<'_>) -> Rendered {
         }
         let _ = writeln!(s);
     }
+
+    interference(&mut s, ms, &engines);
 
     if let Some(notes) = &input.notes {
         let _ = writeln!(s, "## Notes\n\n{}\n", notes.trim());

@@ -18,7 +18,7 @@ pub mod workloads;
 
 use std::path::{Path, PathBuf};
 
-pub use run_info::{criterion_dir, RunInfo, RUN_INFO_FILE};
+pub use run_info::{criterion_dir, run_info_file, RunInfo, RUN_INFO_FILE};
 
 /// What `write_report` produced.
 #[derive(Debug)]
@@ -48,6 +48,12 @@ pub enum Source<'a> {
     Criterion(&'a Path),
     /// A committed compact results file (`reports/results.json`).
     Results(&'a Path),
+    /// A committed results file with the groups of the latest runs in criterion's output
+    /// directory replaced by those runs' results (one bench binary re-run, the others kept).
+    Updated {
+        results: &'a Path,
+        criterion: &'a Path,
+    },
 }
 
 /// Writes `README.md`, one SVG chart per workload and the compact results (`results.json`)
@@ -62,15 +68,22 @@ pub fn write_report(
     let results = match source {
         Source::Criterion(dir) => results::Results::from_criterion(dir)?,
         Source::Results(path) => results::Results::read(path)?,
+        Source::Updated { results, criterion } => {
+            results::Results::read(results)?.merged(results::Results::from_criterion(criterion)?)
+        }
     };
     let notes = notes
         .map(|p| std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display())))
         .transpose()?;
-    let recorded = results.run.as_ref().filter(|r| !r.engines.is_empty());
+    // The engines as the latest run that recorded them described them.
+    let recorded = results
+        .runs
+        .iter()
+        .filter(|r| !r.engines.is_empty())
+        .max_by_key(|r| r.started_unix);
     let input = markdown::Input {
         measurements: &results.measurements,
-        run: results.run.clone(),
-        machine: results.run.as_ref().and_then(|r| r.machine.clone()),
+        runs: results.runs.clone(),
         engines: recorded.map_or_else(engine_rows, |r| r.engines.clone()),
         engines_recorded: recorded.is_some(),
         report_command: report_command.to_string(),

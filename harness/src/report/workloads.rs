@@ -1,5 +1,5 @@
 //! The benchmark workloads: the one list of criterion group names, what each measures, and
-//! which group is its raw floor. The benches name their groups from here, and the report
+//! which group is its raw floor and which bench binary measures it. The benches name their groups from here, and the report
 //! explains them from here.
 
 /// One criterion group of `syncproof-benches`.
@@ -13,6 +13,8 @@ pub struct Workload {
     /// The group that measures the raw backend doing the same writes, if any.
     pub floor: Option<&'static str>,
     pub sampling: Sampling,
+    /// The bench binary in `benches/benches/` that measures it.
+    pub bench: &'static str,
 }
 
 /// How criterion samples a group.
@@ -25,6 +27,11 @@ pub struct Sampling {
     /// of criterion's linear ramp.
     pub flat: bool,
 }
+
+/// The bench binary of the engines' sync workloads.
+pub const ENGINES_BENCH: &str = "engines";
+/// The bench binary of reads and writes on contending threads.
+pub const READ_WHILE_WRITING: &str = "read_while_writing";
 
 /// Whole-store writes: each iteration runs on freshly built stores and takes long, so few
 /// flat samples.
@@ -63,6 +70,7 @@ pub const INGEST: Workload = Workload {
                store, ended, then `flush()`. Records are built before timing.",
     floor: Some(INGEST_RAW_FLOOR.group),
     sampling: WRITES,
+    bench: ENGINES_BENCH,
 };
 
 pub const INGEST_RAW_FLOOR: Workload = Workload {
@@ -73,6 +81,7 @@ pub const INGEST_RAW_FLOOR: Workload = Workload {
                per record batch, then `flush()`. What the backend alone costs.",
     floor: None,
     sampling: WRITES,
+    bench: ENGINES_BENCH,
 };
 
 pub const RESYNC_IF_NEWER: Workload = Workload {
@@ -83,6 +92,7 @@ pub const RESYNC_IF_NEWER: Workload = Workload {
                are skipped. Then `flush()`.",
     floor: None,
     sampling: WRITES,
+    bench: ENGINES_BENCH,
 };
 
 pub const DIFF_10PCT: Workload = Workload {
@@ -92,6 +102,7 @@ pub const DIFF_10PCT: Workload = Workload {
                grants moved to other users, then `flush()`.",
     floor: None,
     sampling: WRITES,
+    bench: ENGINES_BENCH,
 };
 
 pub const CLEANUP: Workload = Workload {
@@ -101,6 +112,7 @@ pub const CLEANUP: Workload = Workload {
                records and index entries are deleted. Then `flush()`.",
     floor: None,
     sampling: WRITES,
+    bench: ENGINES_BENCH,
 };
 
 pub const CLONE: Workload = Workload {
@@ -110,6 +122,7 @@ pub const CLONE: Workload = Workload {
                engine, then `flush()` of the target.",
     floor: None,
     sampling: WRITES,
+    bench: ENGINES_BENCH,
 };
 
 pub const POINT_GET: Workload = Workload {
@@ -118,6 +131,7 @@ pub const POINT_GET: Workload = Workload {
     measures: "1,000 `get`s of grants by id, spread over a finished sync of N grants.",
     floor: None,
     sampling: READS,
+    bench: ENGINES_BENCH,
 };
 
 pub const PAGE_ALL_GRANTS: Workload = Workload {
@@ -127,6 +141,7 @@ pub const PAGE_ALL_GRANTS: Workload = Workload {
                from the previous page's token.",
     floor: None,
     sampling: READS,
+    bench: ENGINES_BENCH,
 };
 
 pub const LIST_BY_PRINCIPAL: Workload = Workload {
@@ -135,6 +150,7 @@ pub const LIST_BY_PRINCIPAL: Workload = Workload {
     measures: "The grants of 100 users (about 10 each), every page, through the principal index.",
     floor: None,
     sampling: READS,
+    bench: ENGINES_BENCH,
 };
 
 pub const LIST_BY_ENTITLEMENT: Workload = Workload {
@@ -144,10 +160,65 @@ pub const LIST_BY_ENTITLEMENT: Workload = Workload {
                entitlement index.",
     floor: None,
     sampling: READS,
+    bench: ENGINES_BENCH,
+};
+
+/// Reads and writes on threads that contend: few samples of a short fixed time per sample.
+pub const CONTENDED: Sampling = Sampling {
+    samples: 10,
+    warm_up_secs: 1,
+    measurement_secs: 2,
+    flat: false,
+};
+
+/// The store every `read_while_writing` workload runs on, for the report.
+pub const CONTENDED_STORE: &str =
+    "Each engine's store holds a finished sync of N grants over three \
+                               principals and an open sync the writer re-puts its batch into; \
+                               the stores live in the RAM-backed scratch dir.";
+
+pub const READERS_ALONE: Workload = Workload {
+    group: "readers_alone",
+    title: "Reads, no writer",
+    measures: "Two reader threads, each reading the finished sync in turn: a page of 100 of all \
+               grants, a page of 100 of one principal's index list, a point get. One element is \
+               one read.",
+    floor: None,
+    sampling: CONTENDED,
+    bench: READ_WHILE_WRITING,
+};
+
+pub const READERS_WITH_WRITER: Workload = Workload {
+    group: "readers_with_writer",
+    title: "Reads while one thread writes",
+    measures: "The same reads while a writer thread re-puts batches of 50 grants into the open \
+               sync without pause (SPEC §6: reads run on other threads while one thread writes).",
+    floor: None,
+    sampling: CONTENDED,
+    bench: READ_WHILE_WRITING,
+};
+
+pub const WRITER_ALONE: Workload = Workload {
+    group: "writer_alone",
+    title: "Writes, no readers",
+    measures: "One writer thread re-putting a batch of 50 grants into the open sync \
+               (`PutMode::Replace`, no flush). One element is one grant written.",
+    floor: None,
+    sampling: CONTENDED,
+    bench: READ_WHILE_WRITING,
+};
+
+pub const WRITER_WITH_READERS: Workload = Workload {
+    group: "writer_with_readers",
+    title: "Writes while two threads read",
+    measures: "The same writes while the two readers read without pause.",
+    floor: None,
+    sampling: CONTENDED,
+    bench: READ_WHILE_WRITING,
 };
 
 /// Every workload, in report order.
-pub const WORKLOADS: [Workload; 10] = [
+pub const WORKLOADS: [Workload; 14] = [
     INGEST,
     INGEST_RAW_FLOOR,
     RESYNC_IF_NEWER,
@@ -158,7 +229,48 @@ pub const WORKLOADS: [Workload; 10] = [
     PAGE_ALL_GRANTS,
     LIST_BY_PRINCIPAL,
     LIST_BY_ENTITLEMENT,
+    READERS_ALONE,
+    READERS_WITH_WRITER,
+    WRITER_ALONE,
+    WRITER_WITH_READERS,
 ];
+
+/// How much one side of a read/write mix slows the other: a workload measured alone and
+/// while the other side runs, both by `benches/read_while_writing.rs`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Interference {
+    /// What is slowed, for the report: "reads/s" or "grants written/s".
+    pub rate: &'static str,
+    /// The contended column's heading: "with a writer".
+    pub while_: &'static str,
+    pub alone: Workload,
+    pub contended: Workload,
+}
+
+/// The two interferences the report states, readers' first.
+pub const INTERFERENCES: [Interference; 2] = [
+    Interference {
+        rate: "reads/s",
+        while_: "with a writer",
+        alone: READERS_ALONE,
+        contended: READERS_WITH_WRITER,
+    },
+    Interference {
+        rate: "grants written/s",
+        while_: "with two readers",
+        alone: WRITER_ALONE,
+        contended: WRITER_WITH_READERS,
+    },
+];
+
+/// The criterion groups the bench binary `bench` (`engines`, `read_while_writing`) measures.
+pub fn groups_of(bench: &str) -> Vec<String> {
+    WORKLOADS
+        .iter()
+        .filter(|w| w.bench == bench)
+        .map(|w| w.group.to_string())
+        .collect()
+}
 
 /// The engine every ratio is taken against: what users have today.
 pub const BASELINE_ENGINE: &str = "sqlite";
