@@ -24,8 +24,8 @@ pub const RESULTS_VERSION: u32 = 2;
 pub struct Results {
     /// [`RESULTS_VERSION`].
     pub version: u32,
-    /// How the benchmarks were run, one run per bench binary, each naming its groups (empty:
-    /// the runs left no description).
+    /// How the benchmarks were run, one run per bench binary, each naming its groups, oldest
+    /// first (empty: the runs left no description).
     pub runs: Vec<RunInfo>,
     /// In (group, engine, size) order.
     pub measurements: Vec<Measurement>,
@@ -100,6 +100,7 @@ impl Results {
             }
         }
         runs.retain(|r| !r.groups.is_empty());
+        runs.sort_by_key(|r| r.started_unix);
         Ok(Results {
             version: RESULTS_VERSION,
             runs,
@@ -149,6 +150,7 @@ impl Results {
         }
         self.runs.retain(|r| !r.groups.is_empty());
         self.runs.extend(newer.runs);
+        self.runs.sort_by_key(|r| r.started_unix);
         self.measurements.extend(newer.measurements);
         self.measurements
             .sort_by(|a, b| (&a.group, &a.engine, a.size).cmp(&(&b.group, &b.engine, b.size)));
