@@ -11,6 +11,7 @@
 #![deny(missing_docs)]
 
 pub mod codec;
+pub mod dirsync;
 pub mod engine;
 pub mod error;
 pub mod id;

@@ -122,3 +122,55 @@ fn keys_of_a_sync_without_a_run_are_reported() {
         problems(&s)
     );
 }
+
+#[test]
+fn an_import_cut_short_by_a_crash_is_removed_when_the_store_opens() {
+    let (s, base) = store();
+    let run = SyncRun {
+        id: SyncId::new("imported"),
+        ..s.get_sync_run(&base).unwrap().unwrap()
+    };
+    let mut import = s.begin_import(&run).unwrap();
+    import
+        .write(RecordBatch::Grants(vec![grant(
+            "g9", "e", "group", "eng", "user", "bob",
+        )]))
+        .unwrap();
+    // A crash: neither commit nor the drop that cleans up runs.
+    std::mem::forget(import);
+    // Invisible, and not mistaken for a sync whose run was lost.
+    assert_eq!(s.get_sync_run(&run.id).unwrap(), None);
+    assert!(problems(&s).is_empty(), "{:?}", problems(&s));
+    assert_eq!(s.recover().unwrap(), vec![run.id.clone()]);
+    assert!(problems(&s).is_empty(), "{:?}", problems(&s));
+    let left = s
+        .backend()
+        .snapshot()
+        .unwrap()
+        .get(
+            &KeyBuilder::new(KeyKind::Grant)
+                .str("imported")
+                .str("g9")
+                .finish(),
+            &mut |_| Ok(()),
+        )
+        .unwrap();
+    assert!(!left, "the import's records are gone");
+    assert_eq!(s.recover().unwrap(), Vec::<SyncId>::new(), "and its mark");
+}
+
+#[test]
+fn a_finished_diff_and_import_leave_no_pending_mark() {
+    let (s, base) = store();
+    let (id, _) = s.start_sync().unwrap();
+    s.end_sync().unwrap();
+    s.generate_sync_diff(&base, &id).unwrap();
+    let run = SyncRun {
+        id: SyncId::new("imported"),
+        ..s.get_sync_run(&base).unwrap().unwrap()
+    };
+    let import = s.begin_import(&run).unwrap();
+    import.commit().unwrap();
+    assert_eq!(s.recover().unwrap(), Vec::<SyncId>::new());
+    assert!(problems(&s).is_empty(), "{:?}", problems(&s));
+}

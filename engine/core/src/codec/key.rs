@@ -60,6 +60,10 @@ key_kinds! {
     SyncRun = 0x01, "sync_run", [S];
     /// Sync runs in list order: `[started_at, sync]`.
     SyncRunByStart = 0x02, "sync_run_by_start", [N, S];
+    /// A sync that a diff or an import is writing: `[sync]`. Its records are invisible until
+    /// its run exists (written last, in the batch that deletes this key); a store that opens
+    /// with one left by a crash or an error removes the sync's keys (`KvStore::recover`).
+    PendingSync = 0x03, "pending_sync", [S];
     /// `[sync, id]`.
     ResourceType = 0x10, "resource_type", [S, S];
     /// `[sync, resource_type, resource]`.

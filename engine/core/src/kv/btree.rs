@@ -124,6 +124,8 @@ impl crate::contract::Opener for BTreeOpener {
         config: crate::EngineConfig,
     ) -> Result<Box<dyn crate::StorageEngine>> {
         let (map, _) = self.maps.open(dir);
-        Ok(Box::new(super::KvStore::new(BTreeBackend::on(map), config)))
+        let store = super::KvStore::new(BTreeBackend::on(map), config);
+        store.recover()?;
+        Ok(Box::new(store))
     }
 }

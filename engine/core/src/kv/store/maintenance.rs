@@ -53,6 +53,13 @@ fn delete_sync(batch: &mut WriteBatch, run: &SyncRun) {
     );
 }
 
+/// The marker of a sync being written by a diff or an import ([`KeyKind::PendingSync`]).
+fn pending_key(id: &SyncId) -> Vec<u8> {
+    KeyBuilder::new(KeyKind::PendingSync)
+        .str(id.as_str())
+        .finish()
+}
+
 /// The key of a record of `sync` re-rooted in `target` (same key parts after the sync).
 fn rekey(kind: KeyKind, key: &[u8], target: &str) -> Result<Vec<u8>> {
     let parts = super::key_parts(key, kind)?;
@@ -181,6 +188,13 @@ impl<B: KvBackend> KvStore<B> {
         })
         .collect();
         let copied = (|| -> Result<()> {
+            // Marked pending first: a crash before the runs exist leaves keys that the next
+            // open removes, not keys of no sync.
+            let mut mark = WriteBatch::new();
+            for run in &runs {
+                mark.put(pending_key(&run.id), Vec::new());
+            }
+            self.backend.write(&mark)?;
             for kind in RecordKind::ALL {
                 let pk = primary_kind(kind);
                 // Upserts: records of `applied` absent from `base` or different from it.
@@ -192,10 +206,12 @@ impl<B: KvBackend> KvStore<B> {
                     theirs.is_none()
                 })?;
             }
-            // The runs go last: until they exist, neither sync is visible.
+            // The runs go last, with the pending marks gone in the same batch: until they
+            // exist, neither sync is visible.
             let mut batch = WriteBatch::new();
             for run in &runs {
                 put_run(&mut batch, run)?;
+                batch.delete(pending_key(&run.id));
             }
             self.write_runs(&batch)
         })();
@@ -282,6 +298,43 @@ impl<B: KvBackend> KvStore<B> {
         Ok(run)
     }
 
+    /// Removes what interrupted diffs and imports left: the keys of every sync still marked
+    /// pending ([`KeyKind::PendingSync`]) and its mark. Runs when a store opens for writing,
+    /// when no diff or import can be running; returns the syncs removed.
+    pub fn recover(&self) -> Result<Vec<SyncId>> {
+        let prefix = KeyBuilder::new(KeyKind::PendingSync).finish();
+        let end = prefix_successor(&prefix);
+        let mut pending = Vec::new();
+        let snap = self.backend.snapshot()?;
+        snap.scan(&prefix, end.as_deref(), false, &mut |key, _| {
+            let parts = super::key_parts(key, KeyKind::PendingSync)?;
+            if let Some(crate::codec::key::OwnedPart::Str(s)) = parts.first() {
+                pending.push(SyncId(s.clone()));
+            }
+            Ok(true)
+        })?;
+        let mut batch = WriteBatch::new();
+        for id in &pending {
+            if read_run(&snap, id)?.is_some() {
+                // Its run exists: the mark alone is stale (cannot happen: the run's batch
+                // deletes it); the sync's keys are the run's.
+                batch.delete(pending_key(id));
+                continue;
+            }
+            for kind in sync_scoped_kinds() {
+                let prefix = KeyBuilder::new(kind).str(id.as_str()).finish();
+                if let Some(end) = prefix_successor(&prefix) {
+                    batch.delete_range(prefix, end);
+                }
+            }
+        }
+        drop(snap);
+        if !batch.is_empty() {
+            self.backend.write(&batch)?;
+        }
+        Ok(pending)
+    }
+
     pub(super) fn import<'a>(&'a self, run: &SyncRun) -> Result<Box<dyn SyncImport + 'a>> {
         validate_sync_id(&run.id)?;
         if run.ended_at.is_none() {
@@ -297,10 +350,16 @@ impl<B: KvBackend> KvStore<B> {
                 run.id
             )));
         }
+        drop(snap);
+        // Marked pending first (see the diff): a crash mid-import leaves nothing visible and
+        // nothing the next open does not remove.
+        let mut mark = WriteBatch::new();
+        mark.put(pending_key(&run.id), Vec::new());
+        self.backend.write(&mark)?;
         Ok(Box::new(KvImport {
             store: self,
             run: run.clone(),
-            dirty: false,
+            dirty: true,
             committed: false,
         }))
     }
@@ -347,6 +406,7 @@ impl<B: KvBackend> SyncImport for KvImport<'_, B> {
         }
         let mut batch = WriteBatch::new();
         put_run(&mut batch, &self.run)?;
+        batch.delete(pending_key(&self.run.id));
         self.store.write_runs(&batch)?;
         self.committed = true;
         Ok(())

@@ -651,6 +651,13 @@ impl<B: KvBackend> Opener for KvOpener<B> {
         Some(open(dir).map(|b| Box::new(KvStore::new(b, config)) as Box<dyn StorageEngine>))
     }
     fn open(&self, dir: &Path, config: EngineConfig) -> Result<Box<dyn StorageEngine>> {
-        Ok(Box::new(KvStore::new((self.open)(dir)?, config)))
+        let backend = (self.open)(dir)?;
+        // The names the backend created (its directory, its files) must survive a power
+        // loss as much as the data in them: not every backend syncs its directories.
+        crate::dirsync::sync_tree(dir)
+            .map_err(|e| crate::Error::io(format!("syncing {}: {e}", dir.display())))?;
+        let store = KvStore::new(backend, config);
+        store.recover()?;
+        Ok(Box::new(store))
     }
 }
