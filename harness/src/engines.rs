@@ -24,7 +24,33 @@ pub struct EngineInfo {
     /// The configuration a selection by label (`fjall+tiny-memtable`) pinned: then
     /// [`Self::opener`] makes it and [`Self::configurations`] is empty.
     pub pinned: Option<&'static Configuration>,
+    /// Files the engine rebuilds after a crash, so crash states leave them out (and a shared
+    /// writable mapping of one is allowed): `syncproof crash` says which and why.
+    pub volatile_files: &'static [VolatileFile],
 }
+
+/// A store file an engine rebuilds when it opens after a crash.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VolatileFile {
+    /// The end of its name.
+    pub suffix: &'static str,
+    /// Why the engine does not need its contents.
+    pub why: &'static str,
+}
+
+/// SQLite's wal-index.
+const SQLITE_SHM: VolatileFile = VolatileFile {
+    suffix: "-shm",
+    why: "SQLite's WAL index, mapped shared and writable; the first connection after a crash \
+          rebuilds it from the WAL (https://sqlite.org/walformat.html#the_wal_index_or_shm_file)",
+};
+
+/// libmdbx's lock file.
+const MDBX_LCK: VolatileFile = VolatileFile {
+    suffix: "mdbx.lck",
+    why: "libmdbx's lock file (reader table and lock state), mapped shared and writable; the \
+          first process to open the environment after a crash reinitialises it",
+};
 
 impl EngineInfo {
     /// The label it runs under: its name, or `name+configuration` when pinned.
@@ -81,6 +107,7 @@ impl EngineInfo {
             opener: c.opener,
             configurations: &[],
             pinned: Some(c),
+            volatile_files: self.volatile_files,
             ..self
         })
     }
@@ -104,6 +131,7 @@ pub fn all() -> Vec<EngineInfo> {
             kv: None,
             configurations: &[],
             pinned: None,
+            volatile_files: &[],
         },
         EngineInfo {
             name: "sqlite",
@@ -119,6 +147,7 @@ pub fn all() -> Vec<EngineInfo> {
             kv: None,
             configurations: syncproof_sqlite::CONFIGURATIONS,
             pinned: None,
+            volatile_files: &[SQLITE_SHM],
         },
         EngineInfo {
             name: "sled",
@@ -129,6 +158,7 @@ pub fn all() -> Vec<EngineInfo> {
             kv: Some(|dir| Ok(Box::new(syncproof_sled::open(dir)?))),
             configurations: syncproof_sled::CONFIGURATIONS,
             pinned: None,
+            volatile_files: &[],
         },
         EngineInfo {
             name: "mdbx",
@@ -146,6 +176,7 @@ pub fn all() -> Vec<EngineInfo> {
             kv: Some(|dir| Ok(Box::new(syncproof_mdbx::open(dir)?))),
             configurations: syncproof_mdbx::CONFIGURATIONS,
             pinned: None,
+            volatile_files: &[MDBX_LCK],
         },
         EngineInfo {
             name: "redb",
@@ -157,6 +188,7 @@ pub fn all() -> Vec<EngineInfo> {
             kv: Some(|dir| Ok(Box::new(syncproof_redb::open(dir)?))),
             configurations: syncproof_redb::CONFIGURATIONS,
             pinned: None,
+            volatile_files: &[],
         },
         EngineInfo {
             name: "fjall",
@@ -167,6 +199,7 @@ pub fn all() -> Vec<EngineInfo> {
             kv: Some(|dir| Ok(Box::new(syncproof_fjall::open(dir)?))),
             configurations: syncproof_fjall::CONFIGURATIONS,
             pinned: None,
+            volatile_files: &[],
         },
     ]
 }

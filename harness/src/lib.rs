@@ -5,10 +5,12 @@
 //! gate itself (op model, runner, shrinking, repro files, fault classes, both levels) is the
 //! engine-agnostic `syncproof-gate`, which this crate drives with the in-tree engines.
 
+pub mod child;
 pub mod corrupt;
 pub mod crash;
 pub mod engines;
 pub mod existing;
+pub mod faultmodel;
 pub mod fuzz_targets;
 pub mod instrument;
 pub mod migrate;

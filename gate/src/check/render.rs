@@ -7,7 +7,8 @@ use super::report::{FailureReport, Report};
 use super::stall::{StallAt, StallReport};
 use crate::run::text::ReproText;
 
-fn esc(s: &str) -> String {
+/// `s` escaped for XML text and attributes (JUnit output).
+pub fn esc(s: &str) -> String {
     s.chars()
         .map(|c| match c {
             '<' => "&lt;".into(),

@@ -9,7 +9,8 @@
 //! `syncproof bugs` prints) and the contract checks that must fail on it ([`Bug::caught_by`]).
 //! A test asserts both that they do and that every contract check is covered by some bug.
 //! The KV level's classes are in [`kv`]; backends whose bugs only concurrent reads reveal
-//! are in [`concurrency`].
+//! are in [`concurrency`]; backends whose `flush()` lies about durability, which only the
+//! power-loss and I/O-error crash models reveal, are in [`syncs`].
 
 pub mod concurrency;
 mod durability;
@@ -20,6 +21,7 @@ mod maintenance;
 mod reads;
 mod records;
 mod sync_runs;
+pub mod syncs;
 mod wrapper;
 mod writes;
 

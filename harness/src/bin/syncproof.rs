@@ -180,6 +180,68 @@ enum Command {
         #[arg(long)]
         expect: PathBuf,
     },
+    /// Crash the engines under a fault model and check every crash state: `kill` (SIGKILL of
+    /// the writer; the page cache survives), `power-loss` (crash states from a record of the
+    /// writer's file calls: only synced data, a random subset of the rest, torn last writes)
+    /// or `io-error` (the n-th write or sync fails with EIO/ENOSPC). Exit 0 every state
+    /// consistent, 1 findings, 2 usage or setup error.
+    Crash {
+        /// Comma-separated engine labels, or "all" (every engine but memory).
+        #[arg(long, default_value = "all")]
+        engines: String,
+        #[arg(long, value_parser = ["kill", "power-loss", "io-error"], default_value = "power-loss")]
+        model: String,
+        /// Crash points per engine (power loss: each under 4 policies; io-error: injected
+        /// errors; kill: kills).
+        #[arg(long, default_value_t = 20)]
+        points: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Calls drawn for the workload's aimed part (an opening sync of 160 grants comes
+        /// on top).
+        #[arg(long, default_value_t = syncproof_harness::faultmodel::workload::DEFAULT_MAX_OPS)]
+        max_ops: usize,
+        /// Stop starting new crash states after this long per engine (e.g. 5m).
+        #[arg(long, value_parser = parse_duration)]
+        time: Option<Duration>,
+        /// Longest one child process may take.
+        #[arg(long, value_parser = parse_duration, default_value = "120s")]
+        timeout: Duration,
+        /// Where stores and crash states go (default: the system temp dir). Give a disk file
+        /// system: an engine may detect a RAM one and skip its syncs there (libmdbx does).
+        #[arg(long)]
+        tmp: Option<PathBuf>,
+        #[arg(long, default_value = "syncproof-repros")]
+        repro_dir: PathBuf,
+        /// Write the results as JSON to this file.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Write the results as JUnit XML to this file.
+        #[arg(long)]
+        junit: Option<PathBuf>,
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Internal: the workload child of `syncproof crash`.
+    #[command(hide = true)]
+    CrashChild(CrashChildArgs),
+    /// Internal: the child of `syncproof crash` that checks one crash state; prints its
+    /// verdict as JSON.
+    #[command(hide = true)]
+    CrashProbe(CrashChildArgs),
+    /// Writes the crash state of a recorder log into an empty directory, to look at by hand:
+    /// the first POINT events kept (default: all), under POLICY.
+    #[command(hide = true)]
+    CrashState {
+        log: PathBuf,
+        out: PathBuf,
+        #[arg(long)]
+        point: Option<usize>,
+        #[arg(long, default_value = "synced-only")]
+        policy: String,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
     /// Internal: the child process of the crash tests; writes until killed.
     #[command(hide = true)]
     CrashWriter {
@@ -260,6 +322,34 @@ enum Command {
         #[arg(long, default_value_t = 10.0)]
         threshold: f64,
     },
+}
+
+/// What the children of `syncproof crash` are told: the engine, the store, the workload and
+/// its marks file.
+#[derive(clap::Args)]
+struct CrashChildArgs {
+    #[arg(long)]
+    engine: String,
+    #[arg(long)]
+    store: PathBuf,
+    #[arg(long)]
+    seed: u64,
+    #[arg(long)]
+    index: u64,
+    #[arg(long)]
+    max_ops: usize,
+    #[arg(long)]
+    marks: PathBuf,
+}
+
+impl CrashChildArgs {
+    fn workload(&self) -> syncproof_harness::faultmodel::workload::Workload {
+        syncproof_harness::faultmodel::workload::Workload {
+            seed: self.seed,
+            index: self.index,
+            max_ops: self.max_ops,
+        }
+    }
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -569,6 +659,77 @@ fn main() -> ExitCode {
             println!("{}", ron::to_string(&verdict).unwrap_or_default());
             ExitCode::SUCCESS
         }
+        Command::Crash {
+            engines: names,
+            model,
+            points,
+            seed,
+            max_ops,
+            time,
+            timeout,
+            tmp,
+            repro_dir,
+            json,
+            junit,
+            quiet,
+        } => crash(CrashArgs {
+            names,
+            model,
+            points,
+            seed,
+            max_ops,
+            time,
+            timeout,
+            tmp,
+            repro_dir,
+            json,
+            junit,
+            quiet,
+        }),
+        Command::CrashChild(a) => {
+            use syncproof_harness::faultmodel::workload::run_child;
+            match run_child(&a.engine, &a.store, a.workload(), &a.marks) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("syncproof crash-child: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Command::CrashProbe(a) => crash_probe(&a),
+        Command::CrashState {
+            log,
+            out,
+            point,
+            policy,
+            seed,
+        } => {
+            use syncproof_harness::faultmodel::{image, recording};
+            let Some(policy) = image::Policy::ALL.into_iter().find(|p| p.name() == policy) else {
+                return usage(format!(
+                    "--policy {policy}: synced-only, random-subset or torn-last"
+                ));
+            };
+            let events = match recording::read_log(&log) {
+                Ok(e) => e,
+                Err(e) => return usage(e),
+            };
+            let k = point.unwrap_or(events.len()).min(events.len());
+            match image::build(events.get(..k).unwrap_or_default(), policy, seed, &[], &out) {
+                Ok(img) => {
+                    println!(
+                        "{}: {} files, {} pending writes kept, {} lost, {} torn",
+                        out.display(),
+                        img.files.len(),
+                        img.kept,
+                        img.dropped,
+                        img.torn
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => usage(format!("{}: {e}", out.display())),
+            }
+        }
         Command::CrashWriter { store, log } => {
             let (info, path) = match parse_store(&store) {
                 Ok(s) => s,
@@ -630,6 +791,13 @@ fn main() -> ExitCode {
                     e.durability,
                     (e.settings)()
                 );
+                for v in e.volatile_files {
+                    println!(
+                        "         rebuilt after a crash (left out of crash states): *{}: {}",
+                        v.suffix,
+                        v.why.split_whitespace().collect::<Vec<_>>().join(" ")
+                    );
+                }
                 for c in e.configurations {
                     println!(
                         "         configuration {}: {}",
@@ -643,6 +811,9 @@ fn main() -> ExitCode {
                         );
                     }
                 }
+            }
+            for (label, what) in syncproof_harness::faultmodel::PLANTED {
+                println!("planted (for `syncproof crash` only): {label}: {what}");
             }
             ExitCode::SUCCESS
         }
@@ -1112,6 +1283,193 @@ fn watched<T: Send>(
     watch(&beats, limits, &on_stall, || body(&beats[0]))
 }
 
+/// The arguments of `syncproof crash`.
+struct CrashArgs {
+    names: String,
+    model: String,
+    points: usize,
+    seed: u64,
+    max_ops: usize,
+    time: Option<Duration>,
+    timeout: Duration,
+    tmp: Option<PathBuf>,
+    repro_dir: PathBuf,
+    json: Option<PathBuf>,
+    junit: Option<PathBuf>,
+    quiet: bool,
+}
+
+fn crash_options(
+    model: syncproof_harness::faultmodel::Model,
+    a: &CrashArgs,
+) -> Result<syncproof_harness::faultmodel::drive::Options, String> {
+    Ok(syncproof_harness::faultmodel::drive::Options {
+        model,
+        points: a.points,
+        seed: a.seed,
+        max_ops: a.max_ops,
+        time: a.time,
+        tmp: a.tmp.clone(),
+        exe: std::env::current_exe().map_err(|e| format!("current executable: {e}"))?,
+        timeout: a.timeout,
+        repro_dir: a.repro_dir.clone(),
+        quiet: a.quiet,
+    })
+}
+
+/// `syncproof crash`.
+fn crash(a: CrashArgs) -> ExitCode {
+    use syncproof_harness::faultmodel::{drive, Model};
+    let model = match Model::parse(&a.model) {
+        Ok(m) => m,
+        Err(e) => return usage(e),
+    };
+    if a.points == 0 {
+        return usage("--points 0 checks nothing: give at least 1");
+    }
+    let labels: Vec<String> = if a.names == "all" {
+        engines::all()
+            .iter()
+            .filter(|e| e.name != "memory")
+            .map(|e| e.name.to_string())
+            .collect()
+    } else {
+        a.names.split(',').map(|s| s.trim().to_string()).collect()
+    };
+    for l in &labels {
+        if l == "memory" {
+            return usage("memory keeps nothing across a process: it has no crash states");
+        }
+        if let Err(e) = syncproof_harness::faultmodel::opener(l) {
+            return usage(e);
+        }
+    }
+    if model != Model::Kill {
+        if let Err(e) = syncproof_harness::faultmodel::recording::library() {
+            return usage(e);
+        }
+    }
+    let o = match crash_options(model, &a) {
+        Ok(o) => o,
+        Err(e) => return usage(e),
+    };
+    let runs = drive::run(&o, &labels);
+    print!("{}", drive::summary(model, &runs));
+    let states: usize = runs.iter().map(|r| r.states).sum();
+    let passed = runs.iter().all(|r| r.passed());
+    println!(
+        "{} crash states checked on {} engines under {}: {}",
+        states,
+        runs.len(),
+        model.name(),
+        if passed { "PASSED" } else { "FAILED" }
+    );
+    if let Some(path) = &a.json {
+        let json = serde_json::json!({ "model": model.name(), "seed": a.seed, "engines": runs });
+        if let Err(e) = std::fs::write(path, json.to_string()) {
+            return usage(format!("{}: {e}", path.display()));
+        }
+    }
+    if let Some(path) = &a.junit {
+        if let Err(e) = std::fs::write(path, drive::junit(model, &runs)) {
+            return usage(format!("{}: {e}", path.display()));
+        }
+    }
+    if passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// `syncproof crash-probe`: opens the crash state and prints the probe's verdict as JSON.
+fn crash_probe(a: &CrashChildArgs) -> ExitCode {
+    use syncproof_harness::faultmodel::{probe, workload};
+    let (label, store, marks, w) = (a.engine.as_str(), &a.store, &a.marks, a.workload());
+    let verdict = (|| {
+        let text =
+            std::fs::read_to_string(marks).map_err(|e| format!("{}: {e}", marks.display()))?;
+        let t = workload::Timeline::parse(&text)?;
+        let opener = syncproof_harness::faultmodel::opener(label)?;
+        let cx = syncproof_gate::run::runner::Context::new(
+            opener.as_ref(),
+            w.store_seed() ^ 0xAF7E_5EED,
+            None,
+        );
+        Ok::<_, String>(match opener.open(store, cx.config()) {
+            Ok(e) => probe::check(e.as_ref(), &w, &t),
+            Err(err) => probe::Verdict::Unreadable(format!("open: {err}")),
+        })
+    })();
+    match verdict {
+        Ok(v) => {
+            println!("{}", serde_json::to_string(&v).unwrap_or_default());
+            ExitCode::SUCCESS
+        }
+        Err(e) => usage(e),
+    }
+}
+
+/// `syncproof replay` of a crash repro.
+fn replay_crash(
+    file: &std::path::Path,
+    repro: &syncproof_harness::faultmodel::drive::CrashRepro,
+) -> ExitCode {
+    use syncproof_harness::faultmodel::drive;
+    let a = CrashArgs {
+        names: repro.engine.clone(),
+        model: repro.model.name().into(),
+        points: 1,
+        seed: repro.workload.seed,
+        max_ops: repro.workload.max_ops,
+        time: None,
+        timeout: Duration::from_secs(120),
+        tmp: None,
+        repro_dir: std::env::temp_dir().join("syncproof-replay-repros"),
+        json: None,
+        junit: None,
+        quiet: true,
+    };
+    let o = match crash_options(repro.model, &a) {
+        Ok(o) => o,
+        Err(e) => return usage(e),
+    };
+    println!(
+        "{}: {} on {}, workload seed {} index {}{}{}",
+        file.display(),
+        repro.model.name(),
+        repro.engine,
+        repro.workload.seed,
+        repro.workload.index,
+        repro
+            .point
+            .map(|k| format!(", crash after event {k}"))
+            .unwrap_or_default(),
+        repro
+            .fail
+            .as_ref()
+            .map(|f| format!(", failing {f}"))
+            .unwrap_or_default(),
+    );
+    let dir = file.parent().unwrap_or(std::path::Path::new("."));
+    match drive::replay(&o, repro, dir) {
+        Ok(run) => {
+            print!(
+                "{}",
+                drive::summary(repro.model, std::slice::from_ref(&run))
+            );
+            if run.passed() {
+                println!("the crash state is consistent now: not reproduced");
+                ExitCode::SUCCESS
+            } else {
+                println!("reproduced");
+                ExitCode::from(1)
+            }
+        }
+        Err(e) => usage(e),
+    }
+}
+
 /// `syncproof replay FILE`: an API-level or a KV-level repro, on the engines it names (or
 /// `--engines`), every step printed with each engine's outcome where they differ.
 fn replay(
@@ -1130,6 +1488,9 @@ fn replay(
     }
     if let Ok(c) = ConcurrentRepro::from_ron(&text) {
         return replay_concurrent(file, &c, names, schedules);
+    }
+    if let Ok(c) = syncproof_harness::faultmodel::drive::CrashRepro::from_ron(&text) {
+        return replay_crash(file, &c);
     }
     let repro = match Repro::from_ron(&text) {
         Ok(r) => r,
