@@ -97,7 +97,8 @@ pub struct EngineRun {
     pub consistent: usize,
     /// Calls a consistent state did not hold though allowed to lose them, summed.
     pub lost_optional_calls: usize,
-    /// Events recorded by the clean run (power loss, I/O error).
+    /// Events recorded by the clean runs (power loss: every workload it recorded; I/O error:
+    /// the run that counted the calls).
     pub events: usize,
     /// I/O error: injections that hit a call, and those whose n-th call never came.
     pub injected: usize,
@@ -352,10 +353,38 @@ fn power_loss(
     run: &mut EngineRun,
     deadline: Instant,
 ) -> Result<(), String> {
+    // One record gives at most as many points as it has events: more points take the next
+    // workloads' records.
+    let mut left = o.points;
+    for index in 0..MAX_RECORDS {
+        if left == 0 || Instant::now() > deadline {
+            break;
+        }
+        let done = power_loss_record(o, label, run, deadline, index, left)?;
+        if run.refused.is_some() {
+            break;
+        }
+        left = left.saturating_sub(done);
+    }
+    Ok(())
+}
+
+/// Power-loss workloads at most, for a `--points` larger than one record holds.
+const MAX_RECORDS: u64 = 64;
+
+/// The crash points of workload `index`'s record (at most `points`); returns how many.
+fn power_loss_record(
+    o: &Options,
+    label: &str,
+    run: &mut EngineRun,
+    deadline: Instant,
+    index: u64,
+    points: usize,
+) -> Result<usize, String> {
     let dir = scratch(o)?;
-    let w = workload(o, 0);
+    let w = workload(o, index);
     let (events, exit) = record(o, label, dir.path(), &w, None)?;
-    run.events = events.len();
+    run.events += events.len();
     if let Some(t) = exit.trouble {
         return Err(format!("the recorded workload {t}: {}", tail(&exit.stderr)));
     }
@@ -364,12 +393,14 @@ fn power_loss(
         .or_else(|| image::faithful(&events, &dir.path().join("store"), &volatile))
     {
         run.refused = Some(r);
-        return Ok(());
+        return Ok(0);
     }
-    for k in crash_points(&events, o.points, o.seed) {
+    let ks = crash_points(&events, points, o.seed ^ index);
+    let n = ks.len();
+    for k in ks {
         for policy in Policy::ALL {
             if Instant::now() > deadline {
-                return Ok(());
+                return Ok(n);
             }
             let state_seed = o.seed ^ (k as u64).rotate_left(20) ^ policy as u64;
             let case = scratch(o)?;
@@ -414,7 +445,7 @@ fn power_loss(
             o.progress(label, run);
         }
     }
-    Ok(())
+    Ok(n)
 }
 
 /// The crash points of a record, `n` of them drawn by `seed`, always with the end: right
