@@ -781,6 +781,10 @@ pub fn run(o: &Options, labels: &[String]) -> Vec<EngineRun> {
     out
 }
 
+/// Crash points (or injected errors) per smaller workload the shrink tries: a soak's
+/// thousand would make the shrink as long again.
+const SHRINK_POINTS: usize = 20;
+
 /// The smallest workload (halving `max_ops`) on which the model still finds something, with
 /// its calls and first finding; `None` when no smaller one does.
 fn shrink(o: &Options, label: &str) -> Option<(usize, Finding)> {
@@ -789,6 +793,7 @@ fn shrink(o: &Options, label: &str) -> Option<(usize, Finding)> {
     while max_ops > 0 {
         let small = Options {
             max_ops,
+            points: o.points.min(SHRINK_POINTS),
             quiet: true,
             ..o.clone()
         };
