@@ -1387,8 +1387,11 @@ fn crash_probe(a: &CrashChildArgs) -> ExitCode {
     use syncproof_harness::faultmodel::{probe, workload};
     let (label, store, marks, w) = (a.engine.as_str(), &a.store, &a.marks, a.workload());
     let verdict = (|| {
-        let text =
-            std::fs::read_to_string(marks).map_err(|e| format!("{}: {e}", marks.display()))?;
+        // No marks file: the child was killed before its first mark, and nothing began.
+        let text = match std::fs::read_to_string(marks) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            r => r.map_err(|e| format!("{}: {e}", marks.display()))?,
+        };
         let t = workload::Timeline::parse(&text)?;
         let opener = syncproof_harness::faultmodel::opener(label)?;
         let cx = syncproof_gate::run::runner::Context::new(
