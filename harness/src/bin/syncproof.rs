@@ -182,46 +182,10 @@ enum Command {
     },
     /// Crash the engines under a fault model and check every crash state: `kill` (SIGKILL of
     /// the writer; the page cache survives), `power-loss` (crash states from a record of the
-    /// writer's file calls: only synced data, a random subset of the rest, torn last writes)
+    /// writer's file calls: only synced data, a random subset of the rest, torn last writes, or all of it)
     /// or `io-error` (the n-th write or sync fails with EIO/ENOSPC). Exit 0 every state
     /// consistent, 1 findings, 2 usage or setup error.
-    Crash {
-        /// Comma-separated engine labels, or "all" (every engine but memory).
-        #[arg(long, default_value = "all")]
-        engines: String,
-        #[arg(long, value_parser = ["kill", "power-loss", "io-error"], default_value = "power-loss")]
-        model: String,
-        /// Crash points per engine (power loss: each under 4 policies; io-error: injected
-        /// errors; kill: kills).
-        #[arg(long, default_value_t = 20)]
-        points: usize,
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Calls drawn for the workload's aimed part (an opening sync of 160 grants comes
-        /// on top).
-        #[arg(long, default_value_t = syncproof_harness::faultmodel::workload::DEFAULT_MAX_OPS)]
-        max_ops: usize,
-        /// Stop starting new crash states after this long per engine (e.g. 5m).
-        #[arg(long, value_parser = parse_duration)]
-        time: Option<Duration>,
-        /// Longest one child process may take.
-        #[arg(long, value_parser = parse_duration, default_value = "120s")]
-        timeout: Duration,
-        /// Where stores and crash states go (default: the system temp dir). Give a disk file
-        /// system: an engine may detect a RAM one and skip its syncs there (libmdbx does).
-        #[arg(long)]
-        tmp: Option<PathBuf>,
-        #[arg(long, default_value = "syncproof-repros")]
-        repro_dir: PathBuf,
-        /// Write the results as JSON to this file.
-        #[arg(long)]
-        json: Option<PathBuf>,
-        /// Write the results as JUnit XML to this file.
-        #[arg(long)]
-        junit: Option<PathBuf>,
-        #[arg(long)]
-        quiet: bool,
-    },
+    Crash(CrashArgs),
     /// Internal: the workload child of `syncproof crash`.
     #[command(hide = true)]
     CrashChild(CrashChildArgs),
@@ -659,33 +623,7 @@ fn main() -> ExitCode {
             println!("{}", ron::to_string(&verdict).unwrap_or_default());
             ExitCode::SUCCESS
         }
-        Command::Crash {
-            engines: names,
-            model,
-            points,
-            seed,
-            max_ops,
-            time,
-            timeout,
-            tmp,
-            repro_dir,
-            json,
-            junit,
-            quiet,
-        } => crash(CrashArgs {
-            names,
-            model,
-            points,
-            seed,
-            max_ops,
-            time,
-            timeout,
-            tmp,
-            repro_dir,
-            json,
-            junit,
-            quiet,
-        }),
+        Command::Crash(a) => crash(a),
         Command::CrashChild(a) => {
             use syncproof_harness::faultmodel::workload::run_child;
             match run_child(&a.engine, &a.store, a.workload(), &a.marks) {
@@ -1284,18 +1222,42 @@ fn watched<T: Send>(
 }
 
 /// The arguments of `syncproof crash`.
+#[derive(clap::Args)]
 struct CrashArgs {
-    names: String,
+    /// Comma-separated engine labels, or "all" (every engine but memory).
+    #[arg(long, default_value = "all")]
+    engines: String,
+    #[arg(long, value_parser = ["kill", "power-loss", "io-error"], default_value = "power-loss")]
     model: String,
+    /// Crash points per engine (power loss: each under 4 policies; io-error: injected
+    /// errors; kill: kills).
+    #[arg(long, default_value_t = 20)]
     points: usize,
+    #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Calls drawn for the workload's aimed part (an opening sync of 160 grants comes
+    /// on top).
+    #[arg(long, default_value_t = syncproof_harness::faultmodel::workload::DEFAULT_MAX_OPS)]
     max_ops: usize,
+    /// Stop starting new crash states after this long per engine (e.g. 5m).
+    #[arg(long, value_parser = parse_duration)]
     time: Option<Duration>,
+    /// Longest one child process may take.
+    #[arg(long, value_parser = parse_duration, default_value = "120s")]
     timeout: Duration,
+    /// Where stores and crash states go (default: the system temp dir). Give a disk file
+    /// system: an engine may detect a RAM one and skip its syncs there (libmdbx does).
+    #[arg(long)]
     tmp: Option<PathBuf>,
+    #[arg(long, default_value = "syncproof-repros")]
     repro_dir: PathBuf,
+    /// Write the results as JSON to this file.
+    #[arg(long)]
     json: Option<PathBuf>,
+    /// Write the results as JUnit XML to this file.
+    #[arg(long)]
     junit: Option<PathBuf>,
+    #[arg(long)]
     quiet: bool,
 }
 
@@ -1327,14 +1289,14 @@ fn crash(a: CrashArgs) -> ExitCode {
     if a.points == 0 {
         return usage("--points 0 checks nothing: give at least 1");
     }
-    let labels: Vec<String> = if a.names == "all" {
+    let labels: Vec<String> = if a.engines == "all" {
         engines::all()
             .iter()
             .filter(|e| e.name != "memory")
             .map(|e| e.name.to_string())
             .collect()
     } else {
-        a.names.split(',').map(|s| s.trim().to_string()).collect()
+        a.engines.split(',').map(|s| s.trim().to_string()).collect()
     };
     for l in &labels {
         if l == "memory" {
@@ -1420,7 +1382,7 @@ fn replay_crash(
 ) -> ExitCode {
     use syncproof_harness::faultmodel::drive;
     let a = CrashArgs {
-        names: repro.engine.clone(),
+        engines: repro.engine.clone(),
         model: repro.model.name().into(),
         points: 1,
         seed: repro.workload.seed,

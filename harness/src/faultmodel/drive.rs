@@ -128,10 +128,19 @@ fn tail(s: &str) -> String {
     lines[lines.len().saturating_sub(3)..].join(" | ")
 }
 
-/// The child command that runs the workload.
-fn child(o: &Options, label: &str, store: &Path, w: &Workload, marks: &Path) -> Command {
+/// The command of a child of `syncproof crash`: `sub` (`crash-child` runs the workload,
+/// `crash-probe` checks a crash state) on `label`'s store at `store`, with workload `w` and
+/// its marks file.
+fn child_command(
+    o: &Options,
+    sub: &str,
+    label: &str,
+    store: &Path,
+    w: &Workload,
+    marks: &Path,
+) -> Command {
     let mut c = Command::new(&o.exe);
-    c.args(["crash-child", "--engine", label, "--store"])
+    c.args([sub, "--engine", label, "--store"])
         .arg(store)
         .args([
             "--seed",
@@ -158,21 +167,8 @@ fn probe(
     marks: &Path,
     rebooted: bool,
 ) -> Result<Verdict, String> {
-    let mut c = Command::new(&o.exe);
-    c.args(["crash-probe", "--engine", label, "--store"])
-        .arg(store)
-        .args([
-            "--seed",
-            &w.seed.to_string(),
-            "--index",
-            &w.index.to_string(),
-            "--max-ops",
-            &w.max_ops.to_string(),
-            "--marks",
-        ])
-        .arg(marks)
-        .stdin(Stdio::null())
-        .env_remove("LD_PRELOAD")
+    let mut c = child_command(o, "crash-probe", label, store, w, marks);
+    c.env_remove("LD_PRELOAD")
         .env_remove("SYNCPROOF_RECORD_ROOT")
         .env_remove("SYNCPROOF_FAIL");
     if rebooted {
@@ -229,7 +225,7 @@ fn record(
     let store = dir.join("store");
     std::fs::create_dir_all(&store).map_err(|e| format!("{}: {e}", store.display()))?;
     let (log, marks) = (dir.join("record.log"), dir.join("marks"));
-    let mut c = child(o, label, &store, w, &marks);
+    let mut c = child_command(o, "crash-child", label, &store, w, &marks);
     Recording {
         library: &library,
         root: &store,
@@ -522,7 +518,7 @@ fn kill(o: &Options, label: &str, run: &mut EngineRun, deadline: Instant) -> Res
         let marks = dir.path().join("marks");
         let w = workload(o, i);
         let after = 20 + next(&mut rng) % 300;
-        let mut c = child(o, label, &store, &w, &marks);
+        let mut c = child_command(o, "crash-child", label, &store, &w, &marks);
         c.env_remove("LD_PRELOAD")
             .stdout(Stdio::null())
             .stderr(Stdio::null());
@@ -880,7 +876,7 @@ pub fn replay(o: &Options, repro: &CrashRepro, dir_of_repro: &Path) -> Result<En
             let store = dir.path().join("store");
             std::fs::create_dir_all(&store).map_err(|e| e.to_string())?;
             let marks = dir.path().join("marks");
-            let mut c = child(o, label, &store, &w, &marks);
+            let mut c = child_command(o, "crash-child", label, &store, &w, &marks);
             c.env_remove("LD_PRELOAD")
                 .stdout(Stdio::null())
                 .stderr(Stdio::null());
