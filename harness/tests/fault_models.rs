@@ -1,11 +1,11 @@
 //! The fault models of `syncproof crash` (README, "Fault model") on real engines and on
 //! planted durability bugs (`syncproof engines` lists them): each model catches a bug the
-//! weaker one misses, with a shrunk repro, and the engines that keep SPEC §6's promise pass. Needs the recorder: `cargo build -p syncproof-recorder`
-//! (the README's test command builds it). Stores are on disk (the system temp dir): an engine
+//! weaker one misses, with a shrunk repro, and the engines that keep SPEC §6's promise pass. The recorder is built first when it is missing (`cargo
+//! test` builds no cdylib). Stores are on disk (the system temp dir): an engine
 //! may skip its syncs on a RAM file system.
 //! `SYNCPROOF_CRASH_POINTS` sets the crash points per engine (default 6).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -36,10 +36,33 @@ fn options(model: Model, points: usize, repros: &tempfile::TempDir) -> Options {
     }
 }
 
-fn run(model: Model, points: usize, labels: &[&str]) -> Vec<EngineRun> {
-    if let Err(e) = recording::library() {
-        panic!("{e}");
+/// The recorder, built first if it is not (`cargo test` builds no cdylib): the same cargo,
+/// the same target dir and profile as this test, so the `syncproof` binary beside it finds it.
+fn recorder() -> PathBuf {
+    static BUILT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Ok(p) = recording::library() {
+        return p;
     }
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
+    let mut cargo = Command::new(env!("CARGO"));
+    cargo
+        .args(["build", "-q", "-p", "syncproof-recorder", "--manifest-path"])
+        .arg(&manifest);
+    if !cfg!(debug_assertions) {
+        cargo.arg("--release");
+    }
+    let out = cargo.output().expect("run cargo to build the recorder");
+    assert!(
+        out.status.success(),
+        "building the recorder: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    recording::library().unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn run(model: Model, points: usize, labels: &[&str]) -> Vec<EngineRun> {
+    recorder();
     let repros = tempfile::tempdir().unwrap();
     let labels: Vec<String> = labels.iter().map(|s| s.to_string()).collect();
     let runs = drive::run(&options(model, points, &repros), &labels);
@@ -173,7 +196,7 @@ fn a_shared_writable_mapping_is_refused_unless_the_file_is_volatile() {
     let store = dir.path().join("store");
     std::fs::create_dir_all(&store).unwrap();
     let (log, marks) = (dir.path().join("log"), dir.path().join("marks"));
-    let library = recording::library().unwrap();
+    let library = recorder();
     let mut c = Command::new(env!("CARGO_BIN_EXE_syncproof"));
     c.args(["crash-child", "--engine", "sqlite", "--store"])
         .arg(&store)
@@ -206,6 +229,7 @@ fn a_shared_writable_mapping_is_refused_unless_the_file_is_volatile() {
 /// A repro of a finding re-makes its crash state: `syncproof replay` on it fails again.
 #[test]
 fn a_power_loss_repro_replays() {
+    recorder();
     let repros = tempfile::tempdir().unwrap();
     let o = options(Model::PowerLoss, 2 * points(), &repros);
     let runs = drive::run(&o, &["fjall+flush-does-not-sync".to_string()]);
