@@ -21,6 +21,7 @@
 #![deny(missing_docs)]
 
 pub mod check;
+pub mod faultmodel;
 pub mod faults;
 pub mod model;
 pub mod run;

@@ -5,7 +5,6 @@
 //! gate itself (op model, runner, shrinking, repro files, fault classes, both levels) is the
 //! engine-agnostic `syncproof-gate`, which this crate drives with the in-tree engines.
 
-pub mod child;
 pub mod corrupt;
 pub mod crash;
 pub mod engines;

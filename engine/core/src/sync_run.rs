@@ -193,6 +193,18 @@ impl SeededIds {
             counter: AtomicU64::new(0),
         }
     }
+
+    /// How many ids have been drawn: the position of the next one.
+    pub fn position(&self) -> u64 {
+        self.counter.load(Ordering::SeqCst)
+    }
+
+    /// Moves to `position`, so the next id is the one drawn at that position. A replay that
+    /// leaves out a call which drew ids (and then failed) uses this to draw what the original
+    /// run drew after it.
+    pub fn set_position(&self, position: u64) {
+        self.counter.store(position, Ordering::SeqCst);
+    }
 }
 
 impl IdSource for SeededIds {

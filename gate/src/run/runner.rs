@@ -172,6 +172,17 @@ impl<'o> Context<'o> {
         }
     }
 
+    /// Sync ids the store has drawn from this context's id source.
+    pub fn ids_drawn(&self) -> u64 {
+        self.ids.position()
+    }
+
+    /// Sets the number of ids drawn, so that the next id is the one drawn at `n`
+    /// ([`SeededIds::set_position`]).
+    pub fn set_ids_drawn(&self, n: u64) {
+        self.ids.set_position(n);
+    }
+
     /// The configuration of this context's store: the case's clock and ids.
     pub fn config(&self) -> EngineConfig {
         self.config_with(self.ids.clone())

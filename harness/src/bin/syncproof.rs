@@ -186,13 +186,10 @@ enum Command {
     /// or `io-error` (the n-th write or sync fails with EIO/ENOSPC). Exit 0 every state
     /// consistent, 1 findings, 2 usage or setup error.
     Crash(CrashArgs),
-    /// Internal: the workload child of `syncproof crash`.
+    /// Internal: a child of `syncproof crash` (runs the workload, or checks one crash
+    /// state), told what to do in SYNCPROOF_CRASH_CHILD.
     #[command(hide = true)]
-    CrashChild(CrashChildArgs),
-    /// Internal: the child of `syncproof crash` that checks one crash state; prints its
-    /// verdict as JSON.
-    #[command(hide = true)]
-    CrashProbe(CrashChildArgs),
+    CrashChild,
     /// Writes the crash state of a recorder log into an empty directory, to look at by hand:
     /// the first POINT events kept (default: all), under POLICY.
     #[command(hide = true)]
@@ -286,34 +283,6 @@ enum Command {
         #[arg(long, default_value_t = 10.0)]
         threshold: f64,
     },
-}
-
-/// What the children of `syncproof crash` are told: the engine, the store, the workload and
-/// its marks file.
-#[derive(clap::Args)]
-struct CrashChildArgs {
-    #[arg(long)]
-    engine: String,
-    #[arg(long)]
-    store: PathBuf,
-    #[arg(long)]
-    seed: u64,
-    #[arg(long)]
-    index: u64,
-    #[arg(long)]
-    max_ops: usize,
-    #[arg(long)]
-    marks: PathBuf,
-}
-
-impl CrashChildArgs {
-    fn workload(&self) -> syncproof_harness::faultmodel::workload::Workload {
-        syncproof_harness::faultmodel::workload::Workload {
-            seed: self.seed,
-            index: self.index,
-            max_ops: self.max_ops,
-        }
-    }
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -624,17 +593,17 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Crash(a) => crash(a),
-        Command::CrashChild(a) => {
-            use syncproof_harness::faultmodel::workload::run_child;
-            match run_child(&a.engine, &a.store, a.workload(), &a.marks) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("syncproof crash-child: {e}");
-                    ExitCode::from(1)
-                }
+        Command::CrashChild => {
+            match syncproof_harness::faultmodel::child_main(&syncproof_harness::faultmodel::ENGINES)
+            {
+                Some(0) => ExitCode::SUCCESS,
+                Some(_) => ExitCode::from(1),
+                None => usage(format!(
+                    "crash-child is run by `syncproof crash`, with {} set",
+                    syncproof_harness::faultmodel::CHILD_ENV
+                )),
             }
         }
-        Command::CrashProbe(a) => crash_probe(&a),
         Command::CrashState {
             log,
             out,
@@ -1272,7 +1241,8 @@ fn crash_options(
         max_ops: a.max_ops,
         time: a.time,
         tmp: a.tmp.clone(),
-        exe: std::env::current_exe().map_err(|e| format!("current executable: {e}"))?,
+        engines: syncproof_harness::faultmodel::ENGINES,
+        children: syncproof_harness::faultmodel::children()?,
         timeout: a.timeout,
         repro_dir: a.repro_dir.clone(),
         quiet: a.quiet,
@@ -1302,8 +1272,8 @@ fn crash(a: CrashArgs) -> ExitCode {
         if l == "memory" {
             return usage("memory keeps nothing across a process: it has no crash states");
         }
-        if let Err(e) = syncproof_harness::faultmodel::opener(l) {
-            return usage(e);
+        if syncproof_harness::faultmodel::opener(l).is_none() {
+            return usage(format!("unknown engine {l:?} (see `syncproof engines`)"));
         }
     }
     if model != Model::Kill {
@@ -1317,6 +1287,9 @@ fn crash(a: CrashArgs) -> ExitCode {
     };
     let runs = drive::run(&o, &labels);
     print!("{}", drive::summary(model, &runs));
+    if runs.iter().any(|r| !r.findings.is_empty()) {
+        println!("replay a repro with `syncproof replay FILE`");
+    }
     let states: usize = runs.iter().map(|r| r.states).sum();
     let passed = runs.iter().all(|r| r.passed());
     println!(
@@ -1341,37 +1314,6 @@ fn crash(a: CrashArgs) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
-    }
-}
-
-/// `syncproof crash-probe`: opens the crash state and prints the probe's verdict as JSON.
-fn crash_probe(a: &CrashChildArgs) -> ExitCode {
-    use syncproof_harness::faultmodel::{probe, workload};
-    let (label, store, marks, w) = (a.engine.as_str(), &a.store, &a.marks, a.workload());
-    let verdict = (|| {
-        // No marks file: the child was killed before its first mark, and nothing began.
-        let text = match std::fs::read_to_string(marks) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            r => r.map_err(|e| format!("{}: {e}", marks.display()))?,
-        };
-        let t = workload::Timeline::parse(&text)?;
-        let opener = syncproof_harness::faultmodel::opener(label)?;
-        let cx = syncproof_gate::run::runner::Context::new(
-            opener.as_ref(),
-            w.store_seed() ^ 0xAF7E_5EED,
-            None,
-        );
-        Ok::<_, String>(match opener.open(store, cx.config()) {
-            Ok(e) => probe::check(e.as_ref(), &w, &t),
-            Err(err) => probe::Verdict::Unreadable(format!("open: {err}")),
-        })
-    })();
-    match verdict {
-        Ok(v) => {
-            println!("{}", serde_json::to_string(&v).unwrap_or_default());
-            ExitCode::SUCCESS
-        }
-        Err(e) => usage(e),
     }
 }
 

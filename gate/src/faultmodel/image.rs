@@ -39,12 +39,14 @@ pub enum Policy {
 }
 
 impl Policy {
+    /// Every policy.
     pub const ALL: [Policy; 4] = [
         Policy::SyncedOnly,
         Policy::RandomSubset,
         Policy::TornLast,
         Policy::AllWritten,
     ];
+    /// Its name on the command line.
     pub fn name(self) -> &'static str {
         match self {
             Policy::SyncedOnly => "synced-only",
@@ -334,7 +336,9 @@ pub struct Image {
     pub files: BTreeMap<String, usize>,
     /// Pending writes that landed, and those that did not (lost, or torn).
     pub kept: usize,
+    /// Pending writes the state leaves out.
     pub dropped: usize,
+    /// Pending writes the state keeps torn.
     pub torn: usize,
 }
 

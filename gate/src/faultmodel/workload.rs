@@ -9,7 +9,9 @@
 //! a diff, a clone, a cleanup), with a `flush()` after every [`FLUSH_EVERY`] calls, so that
 //! each crash state has a short window of calls that may or may not have landed.
 //!
-//! Marks, one per line: `t <tid>` (the workload's thread), `b <j>` before call `j`,
+//! Marks, one per line: `t <tid>` (the workload's thread), `b <j> <n>` before call `j`, with
+//! `n` sync ids drawn so far (so that a replay which leaves out a failed call that drew an
+//! id draws the same ids after it as the child did),
 //! `o <j> [<created sync id>…]` when it returned `Ok`, `e <j> <ErrorKind>` or `p <j>`
 //! (panicked) otherwise, `f <j>` when call `j` was a `flush()` that returned `Ok`, `stop <j>`
 //! when the child gave up after repeated errors, `open-failed <ErrorKind>` when the store did
@@ -18,10 +20,10 @@
 use std::io::Write;
 use std::path::Path;
 
+use crate::model::ops::Op;
+use crate::run::outcome::{Outcome, Value};
+use crate::run::runner::{note_created, Context};
 use syncproof_engine::{ErrorKind, StorageEngine, SyncId};
-use syncproof_gate::model::ops::Op;
-use syncproof_gate::run::outcome::{Outcome, Value};
-use syncproof_gate::run::runner::{note_created, Context};
 
 /// A `flush()` after this many calls.
 pub const FLUSH_EVERY: usize = 3;
@@ -34,8 +36,11 @@ pub const STOP_AFTER_IO_ERRORS: usize = 3;
 /// Which workload: the seed and case index it is generated from, and its size.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Workload {
+    /// The seed of the cases drawn.
     pub seed: u64,
+    /// Which of the seed's workloads.
     pub index: u64,
+    /// Calls drawn for each writer segment's aimed part.
     pub max_ops: usize,
 }
 
@@ -44,7 +49,7 @@ impl Workload {
     pub fn ops(&self) -> Vec<Op> {
         let mut calls = Vec::new();
         for s in 0..SEGMENTS {
-            calls.extend(syncproof_gate::model::reads::writer(
+            calls.extend(crate::model::reads::writer(
                 self.seed,
                 self.index * SEGMENTS + s,
                 self.max_ops,
@@ -77,10 +82,10 @@ pub const SEGMENTS: u64 = 3;
 
 /// The workload's last calls: each kind of write once more, whatever the segments drew.
 fn finale() -> Vec<Op> {
+    use crate::model::ops::SyncRef;
+    use crate::model::universe::discovered;
     use syncproof_engine::contract::{grant, Discovered};
     use syncproof_engine::{PutMode, RecordBatch, SyncType};
-    use syncproof_gate::model::ops::SyncRef;
-    use syncproof_gate::model::universe::discovered;
     let grants = |at: &dyn Fn(usize) -> u8| {
         RecordBatch::Grants(
             (0..30)
@@ -140,8 +145,14 @@ fn kind_name(k: ErrorKind) -> String {
 
 /// The child: runs `w` on the store at `dir` and writes its marks to `marks`. Returns when
 /// the workload is done (or stopped after repeated `Io` errors) and the store is dropped.
-pub fn run_child(label: &str, dir: &Path, w: Workload, marks: &Path) -> Result<(), String> {
-    let opener = super::opener(label)?;
+pub fn run_child(
+    engines: &super::Engines,
+    label: &str,
+    dir: &Path,
+    w: Workload,
+    marks: &Path,
+) -> Result<(), String> {
+    let opener = engines.open(label)?;
     let mut out = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -164,7 +175,7 @@ pub fn run_child(label: &str, dir: &Path, w: Workload, marks: &Path) -> Result<(
     let mut created: Vec<SyncId> = Vec::new();
     let mut io_errors = 0;
     for (j, op) in w.ops().iter().enumerate() {
-        mark(format!("b {j}\n"))?;
+        mark(format!("b {j} {}\n", cx.ids_drawn()))?;
         let got = cx.apply(engine.as_ref(), op, &created);
         match &got {
             Outcome::Ok(v) => {
@@ -211,8 +222,11 @@ pub fn run_child(label: &str, dir: &Path, w: Workload, marks: &Path) -> Result<(
 /// How one call ended, as the child marked it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Ended {
+    /// It returned `Ok`.
     Ok,
+    /// It returned an error of this kind.
     Err(String),
+    /// It panicked.
     Panicked,
 }
 
@@ -221,6 +235,8 @@ pub enum Ended {
 pub struct Timeline {
     /// The workload's thread id.
     pub tid: Option<i64>,
+    /// Sync ids drawn before each call began, by index (from the `b` marks).
+    pub ids_before: Vec<(usize, u64)>,
     /// Calls begun.
     pub begun: usize,
     /// How each call that ended did, by index.
@@ -231,6 +247,7 @@ pub struct Timeline {
     pub durable: usize,
     /// The store was dropped (closed).
     pub closed: bool,
+    /// The child stopped after repeated `Io` errors.
     pub stopped: bool,
     /// The store did not open, with this error kind.
     pub open_failed: Option<String>,
@@ -256,7 +273,14 @@ impl Timeline {
         };
         match parts.first().copied() {
             Some("t") => self.tid = Some(num(parts.get(1))? as i64),
-            Some("b") => self.begun = num(parts.get(1))? + 1,
+            Some("b") => {
+                let j = num(parts.get(1))?;
+                self.begun = j + 1;
+                // Older marks have no position.
+                if parts.get(2).is_some() {
+                    self.ids_before.push((j, num(parts.get(2))? as u64));
+                }
+            }
             Some("o") => {
                 let j = num(parts.get(1))?;
                 self.ended.push((j, Ended::Ok));
@@ -280,6 +304,14 @@ impl Timeline {
             _ => return Err(format!("bad mark line {line:?}")),
         }
         Ok(())
+    }
+
+    /// Sync ids the child had drawn when call `j` began, if it marked them.
+    pub fn ids_before(&self, j: usize) -> Option<u64> {
+        self.ids_before
+            .iter()
+            .find(|(i, _)| *i == j)
+            .map(|(_, n)| *n)
     }
 
     /// How call `j` ended, if it did.

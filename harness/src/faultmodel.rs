@@ -1,54 +1,13 @@
-//! `syncproof crash`: the fault models below the process (README, "Fault model"), for every
-//! engine and any engine a user plugs in, without privileges.
-//!
-//! - [`Model::Kill`]: SIGKILL of the writing child at a random instant; the page cache
-//!   survives, so this checks what the engine's process-level commit does.
-//! - [`Model::PowerLoss`]: the child runs with the recorder preloaded ([`recording`]); from
-//!   its record, crash states that keep only what was synced, a random subset of the rest,
-//!   or the rest with its last writes torn ([`image`]).
-//! - [`Model::IoError`]: the n-th write, sync or read of a store file fails with `EIO` or
-//!   `ENOSPC`, once or from then on; the call that hit it must fail with `Io`, the child must
-//!   not panic, abort or hang, and the store, reopened and after a power loss, must hold
-//!   every call acknowledged before the failure.
-//!
-//! Every crash state is checked the same way ([`probe`]): against the oracle's states in the
-//! window the child's marks ([`workload`]) give, in a child process of its own.
+//! `syncproof crash` on the in-tree engines: the gate's fault models
+//! ([`syncproof_gate::faultmodel`], re-exported here) with the registry's engines and the
+//! planted ones, and this executable as the children.
 
-pub mod drive;
-pub mod image;
-pub mod probe;
-pub mod recording;
-pub mod workload;
+pub use syncproof_gate::faultmodel::*;
 
 use syncproof_engine::contract::Opener;
 use syncproof_engine::kv::KvOpener;
 use syncproof_gate::faults::concurrency::{RaceBug, Racy};
 use syncproof_gate::faults::syncs::{RenamedFile, SyncBug, Unsynced};
-
-/// A fault model.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum Model {
-    Kill,
-    PowerLoss,
-    IoError,
-}
-
-impl Model {
-    pub const ALL: [Model; 3] = [Model::Kill, Model::PowerLoss, Model::IoError];
-    pub fn name(self) -> &'static str {
-        match self {
-            Model::Kill => "kill",
-            Model::PowerLoss => "power-loss",
-            Model::IoError => "io-error",
-        }
-    }
-    pub fn parse(s: &str) -> Result<Model, String> {
-        Model::ALL
-            .into_iter()
-            .find(|m| m.name() == s)
-            .ok_or_else(|| format!("unknown model {s:?}: kill, power-loss or io-error"))
-    }
-}
 
 /// Engines with a planted durability bug, openable by label like the registry's (for the
 /// tests that show each fault model catching what the weaker one misses), with what each
@@ -108,10 +67,22 @@ fn planted(label: &str) -> Option<Box<dyn Opener>> {
 
 /// The opener of `label`: an engine of the registry (or one of its configurations), or a
 /// [`PLANTED`] one.
-pub fn opener(label: &str) -> Result<Box<dyn Opener>, String> {
-    crate::engines::opener(label)
-        .or_else(|| planted(label))
-        .ok_or_else(|| format!("unknown engine {label:?} (see `syncproof engines`)"))
+pub fn opener(label: &str) -> Option<Box<dyn Opener>> {
+    crate::engines::opener(label).or_else(|| planted(label))
+}
+
+/// The engines `syncproof crash` runs: the registry's and the [`PLANTED`] ones.
+pub const ENGINES: Engines = Engines {
+    opener,
+    volatile_files,
+};
+
+/// The children of `syncproof crash`: this executable's hidden `crash-child` command.
+pub fn children() -> Result<Children, String> {
+    Ok(Children {
+        program: std::env::current_exe().map_err(|e| format!("current executable: {e}"))?,
+        args: vec!["crash-child".into()],
+    })
 }
 
 /// The files of `label`'s engine that it rebuilds after a crash (left out of crash states).

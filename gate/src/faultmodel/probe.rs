@@ -9,10 +9,10 @@
 //! by replaying the workload on the in-memory reference). Then `verify` must be clean and
 //! the store must take new writes.
 
+use crate::model::ops::Op;
+use crate::run::runner::Context;
 use syncproof_engine::page::{read_all, MAX_PAGE_SIZE};
 use syncproof_engine::*;
-use syncproof_gate::model::ops::Op;
-use syncproof_gate::run::runner::Context;
 
 use super::workload::{changes_store, Ended, Timeline, Workload};
 
@@ -67,6 +67,7 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// Whether the state is consistent.
     pub fn passed(&self) -> bool {
         matches!(self, Verdict::Consistent { .. })
     }
@@ -93,6 +94,10 @@ fn oracle(w: &Workload, ops: &[Op], t: &Timeline, skip: &[usize]) -> Result<Dump
     for (j, op) in ops.iter().enumerate().take(t.begun) {
         if skip.contains(&j) {
             continue;
+        }
+        // Each call draws the ids the child's did, even after a left-out call that drew one.
+        if let Some(n) = t.ids_before(j) {
+            cx.set_ids_drawn(n);
         }
         let _ = cx.apply(e, op, &t.created_before(j));
     }
@@ -274,4 +279,39 @@ fn after_match(e: &dyn StorageEngine) -> std::result::Result<(), Verdict> {
         Ok(())
     };
     write().map_err(|err| Verdict::NoNewWrites(err.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use syncproof_engine::SyncType;
+
+    /// A call that drew a sync id and then failed is left out of the oracle's replay; the
+    /// next sync must still get the id the child's did (the marks carry the position), or
+    /// the state would look as if it lost that sync.
+    #[test]
+    fn a_left_out_call_that_drew_an_id_does_not_shift_later_ids() {
+        let w = Workload {
+            seed: 3,
+            index: 0,
+            max_ops: 1,
+        };
+        let start = Op::StartNewSync {
+            sync_type: SyncType::Full,
+            parent: None,
+        };
+        let ops = vec![start.clone(), start];
+        let ids = SeededIds::new(w.store_seed());
+        let _drawn_by_the_failed_call = ids.next_id(Timestamp(0));
+        let second = ids.next_id(Timestamp(0));
+        let marks = format!("t 1\nb 0 0\ne 0 Io\nb 1 1\no 1 {second}\n");
+        let t = Timeline::parse(&marks).unwrap();
+        let state = oracle(&w, &ops, &t, &[0]).unwrap();
+        let runs: Vec<&SyncId> = state.iter().map(|(r, _, _)| &r.id).collect();
+        assert_eq!(runs, vec![&second]);
+        // Without the positions (older marks), the replay draws the first id instead.
+        let t = Timeline::parse(&format!("t 1\nb 0\ne 0 Io\nb 1\no 1 {second}\n")).unwrap();
+        let state = oracle(&w, &ops, &t, &[0]).unwrap();
+        assert_ne!(state.first().map(|(r, _, _)| &r.id), Some(&second));
+    }
 }

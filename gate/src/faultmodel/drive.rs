@@ -5,14 +5,14 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::child::{self, Exit};
+use super::process::{self as child, Exit};
 use std::time::{Duration, Instant};
 
 use super::image::{self, Policy};
 use super::probe::Verdict;
 use super::recording::{self, Class, Event, Recording};
 use super::workload::{Ended, Timeline, Workload};
-use super::Model;
+use super::{ChildSpec, Children, Engines, Model, Role};
 
 /// Format version of [`CrashRepro`].
 pub const REPRO_VERSION: u32 = 1;
@@ -20,14 +20,20 @@ pub const REPRO_VERSION: u32 = 1;
 /// Everything that makes one crash state again.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CrashRepro {
+    /// [`REPRO_VERSION`] when written.
     pub version: u32,
+    /// The engine's label.
     pub engine: String,
+    /// The model that found it.
     pub model: Model,
+    /// The workload the child ran.
     pub workload: Workload,
     /// Power loss: the crash point (events of the record kept) and the policy; the policy's
     /// randomness comes from `state_seed`.
     pub point: Option<usize>,
+    /// Power loss: which unsynced writes the state keeps.
     pub policy: Option<Policy>,
+    /// The seed of the policy's random choices.
     pub state_seed: u64,
     /// I/O error: the `SYNCPROOF_FAIL` spec.
     pub fail: Option<String>,
@@ -41,9 +47,11 @@ pub struct CrashRepro {
 }
 
 impl CrashRepro {
+    /// As RON, the repro file's format.
     pub fn to_ron(&self) -> String {
         ron::ser::to_string_pretty(self, ron::ser::PrettyConfig::default()).unwrap_or_default()
     }
+    /// Reads a repro file's text; an error names a wrong format version.
     pub fn from_ron(text: &str) -> Result<Self, String> {
         let r: CrashRepro = ron::from_str(text).map_err(|e| e.to_string())?;
         if r.version != REPRO_VERSION {
@@ -59,30 +67,38 @@ impl CrashRepro {
 /// How to run.
 #[derive(Clone, Debug)]
 pub struct Options {
+    /// The fault model.
     pub model: Model,
     /// Crash points per engine (power loss: each under every policy; I/O error: injected
     /// errors; kill: kills).
     pub points: usize,
+    /// The seed of the workloads, crash points and policies.
     pub seed: u64,
+    /// Calls drawn for each workload's aimed part ([`super::workload::DEFAULT_MAX_OPS`]).
     pub max_ops: usize,
     /// Stop starting new crash states after this long per engine.
     pub time: Option<Duration>,
     /// Where stores and crash states go (default: the system temp dir, on disk: an engine may
     /// skip its syncs on a RAM file system, libmdbx does).
     pub tmp: Option<PathBuf>,
-    /// The `syncproof` executable that runs the children.
-    pub exe: PathBuf,
+    /// The engines, by label.
+    pub engines: Engines,
+    /// How the children are started.
+    pub children: Children,
     /// Per child process.
     pub timeout: Duration,
     /// Where repros of findings go.
     pub repro_dir: PathBuf,
+    /// No progress line on stderr.
     pub quiet: bool,
 }
 
 /// One thing found.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Finding {
+    /// What was wrong, in words.
     pub what: String,
+    /// What makes the state again.
     pub repro: CrashRepro,
     /// Where the repro was written, if it was.
     pub saved: Option<PathBuf>,
@@ -91,9 +107,11 @@ pub struct Finding {
 /// One engine's run of one model.
 #[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct EngineRun {
+    /// The engine's label.
     pub engine: String,
     /// Crash states checked (each probed in its own child).
     pub states: usize,
+    /// States that passed the probe.
     pub consistent: usize,
     /// Calls a consistent state did not hold though allowed to lose them, summed.
     pub lost_optional_calls: usize,
@@ -102,20 +120,24 @@ pub struct EngineRun {
     pub events: usize,
     /// I/O error: injections that hit a call, and those whose n-th call never came.
     pub injected: usize,
+    /// I/O error: injections whose n-th call never came.
     pub not_hit: usize,
     /// I/O error: injections that made the store fail to open (with `Io`): nothing was
     /// acknowledged, so there is nothing to check.
     pub open_failures: usize,
     /// Why the engine cannot be tested under this model, if it cannot.
     pub refused: Option<String>,
+    /// What was found, in order.
     pub findings: Vec<Finding>,
     /// The first finding again on the smallest workload that still shows one (power loss, I/O
     /// error), with that workload's number of calls.
     pub shrunk: Option<(usize, Finding)>,
+    /// Wall time of the run.
     pub seconds: f64,
 }
 
 impl EngineRun {
+    /// Something was checked and nothing found.
     pub fn passed(&self) -> bool {
         self.findings.is_empty() && self.refused.is_none() && self.states > 0
     }
@@ -125,35 +147,37 @@ use super::image::next;
 
 fn tail(s: &str) -> String {
     let lines: Vec<&str> = s.trim().lines().collect();
-    lines[lines.len().saturating_sub(3)..].join(" | ")
+    lines
+        .get(lines.len().saturating_sub(3)..)
+        .unwrap_or_default()
+        .join(" | ")
 }
 
-/// The command of a child of `syncproof crash`: `sub` (`crash-child` runs the workload,
-/// `crash-probe` checks a crash state) on `label`'s store at `store`, with workload `w` and
-/// its marks file.
+/// The command of a child that does `role` (runs the workload, or checks a crash state) on
+/// `label`'s store at `store`, with workload `w` and its marks file; a probe's verdict goes
+/// beside the marks.
 fn child_command(
     o: &Options,
-    sub: &str,
+    role: Role,
     label: &str,
     store: &Path,
     w: &Workload,
     marks: &Path,
 ) -> Command {
-    let mut c = Command::new(&o.exe);
-    c.args([sub, "--engine", label, "--store"])
-        .arg(store)
-        .args([
-            "--seed",
-            &w.seed.to_string(),
-            "--index",
-            &w.index.to_string(),
-            "--max-ops",
-            &w.max_ops.to_string(),
-            "--marks",
-        ])
-        .arg(marks)
-        .stdin(Stdio::null());
-    c
+    ChildSpec {
+        role,
+        engine: label.to_string(),
+        store: store.to_path_buf(),
+        workload: *w,
+        marks: marks.to_path_buf(),
+        verdict: verdict_path(marks),
+    }
+    .command(&o.children)
+}
+
+/// Where the probe of the state whose marks are at `marks` writes its verdict.
+fn verdict_path(marks: &Path) -> PathBuf {
+    marks.with_extension("verdict")
 }
 
 /// Probes the store at `store` against `marks` in a child; the verdict, or what went wrong.
@@ -167,7 +191,7 @@ fn probe(
     marks: &Path,
     rebooted: bool,
 ) -> Result<Verdict, String> {
-    let mut c = child_command(o, "crash-probe", label, store, w, marks);
+    let mut c = child_command(o, Role::Probe, label, store, w, marks);
     c.env_remove("LD_PRELOAD")
         .env_remove("SYNCPROOF_RECORD_ROOT")
         .env_remove("SYNCPROOF_FAIL");
@@ -175,6 +199,8 @@ fn probe(
         c.env("LD_PRELOAD", recording::library()?)
             .env("SYNCPROOF_REBOOTED", "1");
     }
+    let verdict = verdict_path(marks);
+    let _ = std::fs::remove_file(&verdict);
     let exit = child::run(&mut c, o.timeout)?;
     if let Some(t) = exit.trouble {
         return Err(format!(
@@ -182,8 +208,14 @@ fn probe(
             tail(&exit.stderr)
         ));
     }
-    serde_json::from_str(exit.stdout.trim())
-        .map_err(|e| format!("probe output {:?}: {e}", tail(&exit.stdout)))
+    let text = std::fs::read_to_string(&verdict).map_err(|e| {
+        format!(
+            "the probe wrote no verdict ({}: {e}); its output: {}",
+            verdict.display(),
+            tail(&exit.stdout)
+        )
+    })?;
+    serde_json::from_str(&text).map_err(|e| format!("probe verdict {:?}: {e}", tail(&text)))
 }
 
 /// The marks the recorder logged in `events`, as the marks file's text.
@@ -225,7 +257,7 @@ fn record(
     let store = dir.join("store");
     std::fs::create_dir_all(&store).map_err(|e| format!("{}: {e}", store.display()))?;
     let (log, marks) = (dir.join("record.log"), dir.join("marks"));
-    let mut c = child_command(o, "crash-child", label, &store, w, &marks);
+    let mut c = child_command(o, Role::Workload, label, &store, w, &marks);
     Recording {
         library: &library,
         root: &store,
@@ -384,7 +416,7 @@ fn power_loss_record(
     if let Some(t) = exit.trouble {
         return Err(format!("the recorded workload {t}: {}", tail(&exit.stderr)));
     }
-    let volatile = super::volatile_files(label);
+    let volatile = (o.engines.volatile_files)(label);
     if let Some(r) = image::refusal(&events, &volatile)
         .or_else(|| image::faithful(&events, &dir.path().join("store"), &volatile))
     {
@@ -406,7 +438,7 @@ fn power_loss_record(
                 cut,
                 policy,
                 state_seed,
-                &super::volatile_files(label),
+                &(o.engines.volatile_files)(label),
                 &store,
             )
             .map_err(|e| format!("building a crash state: {e}"))?;
@@ -490,11 +522,12 @@ pub fn crash_points(events: &[Event], n: usize, seed: u64) -> Vec<usize> {
     let mut out = vec![events.len()];
     let mut turn = 0;
     while out.len() < n && kinds.iter().any(|k| !k.is_empty()) {
-        let kind = &mut kinds[turn % kinds.len()];
-        turn += 1;
-        if kind.is_empty() {
+        let n_kinds = kinds.len();
+        let Some(kind) = kinds.get_mut(turn % n_kinds).filter(|k| !k.is_empty()) else {
+            turn += 1;
             continue;
-        }
+        };
+        turn += 1;
         let i = (next(&mut rng) % kind.len() as u64) as usize;
         let k = kind.swap_remove(i);
         if !out.contains(&k) {
@@ -518,7 +551,7 @@ fn kill(o: &Options, label: &str, run: &mut EngineRun, deadline: Instant) -> Res
         let marks = dir.path().join("marks");
         let w = workload(o, i);
         let after = 20 + next(&mut rng) % 300;
-        let mut c = child_command(o, "crash-child", label, &store, &w, &marks);
+        let mut c = child_command(o, Role::Workload, label, &store, &w, &marks);
         c.env_remove("LD_PRELOAD")
             .stdout(Stdio::null())
             .stderr(Stdio::null());
@@ -563,7 +596,7 @@ fn io_error(
     if let Some(t) = exit.trouble {
         return Err(format!("the recorded workload {t}: {}", tail(&exit.stderr)));
     }
-    if let Some(r) = image::refusal(&events, &super::volatile_files(label)) {
+    if let Some(r) = image::refusal(&events, &(o.engines.volatile_files)(label)) {
         run.refused = Some(r);
         return Ok(());
     }
@@ -693,7 +726,7 @@ fn io_error(
                 &events,
                 Policy::SyncedOnly,
                 0,
-                &super::volatile_files(label),
+                &(o.engines.volatile_files)(label),
                 &image_dir,
             )
             .map_err(|e| format!("building a crash state: {e}"))?;
@@ -841,7 +874,7 @@ pub fn summary(model: Model, runs: &[EngineRun]) -> String {
         for f in r.findings.iter().take(5) {
             s.push_str(&format!("  - {}\n", f.what));
             if let Some(p) = &f.saved {
-                s.push_str(&format!("    repro: syncproof replay {}\n", p.display()));
+                s.push_str(&format!("    repro: {}\n", p.display()));
             }
         }
         if r.findings.len() > 5 {
@@ -853,7 +886,7 @@ pub fn summary(model: Model, runs: &[EngineRun]) -> String {
                 f.what
             ));
             if let Some(p) = &f.saved {
-                s.push_str(&format!("    repro: syncproof replay {}\n", p.display()));
+                s.push_str(&format!("    repro: {}\n", p.display()));
             }
         }
     }
@@ -876,7 +909,7 @@ pub fn replay(o: &Options, repro: &CrashRepro, dir_of_repro: &Path) -> Result<En
             let store = dir.path().join("store");
             std::fs::create_dir_all(&store).map_err(|e| e.to_string())?;
             let marks = dir.path().join("marks");
-            let mut c = child_command(o, "crash-child", label, &store, &w, &marks);
+            let mut c = child_command(o, Role::Workload, label, &store, &w, &marks);
             c.env_remove("LD_PRELOAD")
                 .stdout(Stdio::null())
                 .stderr(Stdio::null());
@@ -917,7 +950,7 @@ pub fn replay(o: &Options, repro: &CrashRepro, dir_of_repro: &Path) -> Result<En
                 cut,
                 repro.policy.unwrap_or(Policy::SyncedOnly),
                 repro.state_seed,
-                &super::volatile_files(label),
+                &(o.engines.volatile_files)(label),
                 &store,
             )
             .map_err(|e| format!("building a crash state: {e}"))?;
@@ -944,7 +977,7 @@ pub fn replay(o: &Options, repro: &CrashRepro, dir_of_repro: &Path) -> Result<En
 
 /// JUnit XML: one test case per engine.
 pub fn junit(model: Model, runs: &[EngineRun]) -> String {
-    use syncproof_gate::check::render::esc;
+    use crate::check::render::esc;
     let mut cases = String::new();
     let mut failures = 0;
     for r in runs {

@@ -7,10 +7,13 @@ use std::time::{Duration, Instant};
 
 /// How a child ended.
 pub struct Exit {
+    /// What it wrote to stdout.
     pub stdout: String,
+    /// What it wrote to stderr.
     pub stderr: String,
     /// What went wrong, if anything: a signal, a non-zero exit, or the time limit.
     pub trouble: Option<String>,
+    /// Whether it was killed for taking too long.
     pub timed_out: bool,
 }
 

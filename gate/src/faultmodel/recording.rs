@@ -5,6 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+// The recorder's own file (one definition of the format for the writer and the reader); its
+// events' fields are named by what they hold, and documented there as a whole.
+#[allow(missing_docs)]
 #[path = "../../../recorder/src/format.rs"]
 mod format;
 
@@ -51,8 +54,64 @@ pub fn library() -> Result<PathBuf, String> {
     ))
 }
 
+/// The recorder, built first when it is missing (`cargo test` builds no cdylib): with the
+/// cargo that runs this build (`CARGO`, else `cargo` on the path), from the recorder's sources
+/// beside this crate's (a path or git dependency on syncproof has them), into the target dir
+/// and profile of the running executable, where [`library`] looks. One build at a time.
+pub fn library_or_build() -> Result<PathBuf, String> {
+    static BUILDING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = BUILDING.lock().unwrap_or_else(|e| e.into_inner());
+    if let Ok(p) = library() {
+        return Ok(p);
+    }
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../recorder/Cargo.toml");
+    if !manifest.is_file() {
+        return library();
+    }
+    let exe = std::env::current_exe().map_err(|e| format!("current executable: {e}"))?;
+    // `<target>/<profile>/deps/<test>` or `<target>/<profile>/<binary>`.
+    let profile_dir = exe
+        .ancestors()
+        .skip(1)
+        .take(2)
+        .find(|d| {
+            matches!(
+                d.file_name().and_then(|n| n.to_str()),
+                Some("debug" | "release")
+            )
+        })
+        .ok_or_else(|| {
+            format!(
+                "{} is not in a cargo target dir: build the recorder by hand \
+                 (`cargo build -p syncproof-recorder`) and set SYNCPROOF_RECORDER",
+                exe.display()
+            )
+        })?;
+    let target = profile_dir.parent().unwrap_or(profile_dir);
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut c = Command::new(cargo);
+    c.args(["build", "-q", "-p", "syncproof-recorder", "--manifest-path"])
+        .arg(&manifest)
+        .arg("--target-dir")
+        .arg(target);
+    if profile_dir.ends_with("release") {
+        c.arg("--release");
+    }
+    let out = c
+        .output()
+        .map_err(|e| format!("running cargo to build the recorder: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "building the recorder: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    library()
+}
+
 /// What a recorded child is told.
 pub struct Recording<'a> {
+    /// The recorder's shared object.
     pub library: &'a Path,
     /// The store directory, recorded.
     pub root: &'a Path,
