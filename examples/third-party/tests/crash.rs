@@ -9,7 +9,9 @@
 //! This test binary is its own crash child (`harness = false` in Cargo.toml): the fault
 //! models re-execute it with `SYNCPROOF_CRASH_CHILD` set, and `main` hands such a run to
 //! [`child_main`] before anything else. The recorder (an `LD_PRELOAD` library) is built on
-//! first use when missing. `SYNCPROOF_CRASH_POINTS` sets the crash points per run (default 6).
+//! first use when missing. `SYNCPROOF_CRASH_POINTS` sets the crash points per run (default 6);
+//! `SYNCPROOF_CRASH_SOAK=<states>` runs only the soak of "mine-log" (at least that many crash
+//! states per model).
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -67,11 +69,12 @@ fn opener(label: &str) -> Option<Box<dyn Opener>> {
 /// "mine-log" rebuilds no file after a crash: every file is part of its crash states.
 const ENGINES: Engines = Engines::new(opener);
 
+fn env_number(name: &str) -> Option<usize> {
+    std::env::var(name).ok().and_then(|v| v.parse().ok())
+}
+
 fn options(model: Model, repros: &std::path::Path) -> Result<Options, String> {
-    let points = std::env::var("SYNCPROOF_CRASH_POINTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(6);
+    let points = env_number("SYNCPROOF_CRASH_POINTS").unwrap_or(6);
     Ok(Options {
         model,
         points,
@@ -161,6 +164,39 @@ fn checks(repros: &std::path::Path) -> Result<Vec<(String, bool)>, String> {
     Ok(out)
 }
 
+/// `SYNCPROOF_CRASH_SOAK=<states>`: only "mine-log", with at least that many crash states
+/// per model (a kill is one state per point, a power loss four, an injected error one or two).
+fn soak(states: usize, repros: &std::path::Path) -> Result<Vec<(String, bool)>, String> {
+    recording::library_or_build()?;
+    let mut out = Vec::new();
+    for (model, points) in [
+        (Model::Kill, states),
+        (Model::PowerLoss, states.div_ceil(4)),
+        (Model::IoError, states),
+    ] {
+        let runs = drive::run(
+            &Options {
+                points,
+                ..options(model, repros)?
+            },
+            &["mine-log".to_string()],
+        );
+        eprint!("{}", drive::summary(model, &runs));
+        let r = runs.first().ok_or("no run")?;
+        out.push((
+            format!(
+                "mine-log passes {} ({} states, {} consistent, in {:.0} s)",
+                model.name(),
+                r.states,
+                r.consistent,
+                r.seconds
+            ),
+            r.passed(),
+        ));
+    }
+    Ok(out)
+}
+
 fn main() -> ExitCode {
     if let Some(code) = child_main(&ENGINES) {
         std::process::exit(code);
@@ -172,7 +208,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match checks(repros.path()) {
+    let results = match env_number("SYNCPROOF_CRASH_SOAK") {
+        Some(states) => soak(states, repros.path()),
+        None => checks(repros.path()),
+    };
+    match results {
         Ok(results) => {
             let mut failed = 0;
             for (what, passed) in &results {

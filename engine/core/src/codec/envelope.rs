@@ -196,6 +196,47 @@ fn expect_time(header: Timestamp, payload: Timestamp) -> Result<(), CodecError> 
     }
 }
 
+/// Where `discovered_at` sits in a record's archive, counted back from the archive's end:
+/// rkyv puts the root object last, and its size and field offsets are fixed by the type.
+fn discovered_at_from_end(kind: ValueKind) -> Option<usize> {
+    use core::mem::{offset_of, size_of};
+    macro_rules! from_end {
+        ($t:ty) => {
+            size_of::<rkyv::Archived<$t>>() - offset_of!(rkyv::Archived<$t>, discovered_at)
+        };
+    }
+    Some(match kind {
+        ValueKind::ResourceType => from_end!(ResourceType),
+        ValueKind::Resource => from_end!(Resource),
+        ValueKind::Entitlement => from_end!(Entitlement),
+        ValueKind::Grant => from_end!(Grant),
+        ValueKind::Asset => from_end!(Asset),
+        ValueKind::SyncRun => return None,
+    })
+}
+
+/// Whether two record envelopes hold records that are equal but for `discovered_at`, decided
+/// on the bytes: both checksums hold, the kinds match, and the archives are byte for byte
+/// equal outside the 8 bytes of `discovered_at`. `false` means "not shown equal" (the caller
+/// decodes and compares: two NaNs of different bits are equal content but not equal bytes);
+/// `true` is exact, since equal archive bytes decode to equal values.
+pub fn same_but_discovered_at(a: &[u8], b: &[u8]) -> bool {
+    let (Ok(x), Ok(y)) = (open(a), open(b)) else {
+        return false;
+    };
+    let Some(from_end) = discovered_at_from_end(x.kind) else {
+        return false;
+    };
+    let n = x.payload.len();
+    if x.kind != y.kind || n != y.payload.len() || n < from_end {
+        return false;
+    }
+    let at = n - from_end;
+    let field = at..at + size_of::<rkyv::Archived<Timestamp>>();
+    x.payload.get(..field.start) == y.payload.get(..field.start)
+        && x.payload.get(field.end..) == y.payload.get(field.end..)
+}
+
 /// Decodes any record envelope (checksum, archive validation, header/payload agreement).
 pub fn decode_record(bytes: &[u8]) -> Result<Record, CodecError> {
     let env = open(bytes)?;
@@ -255,6 +296,64 @@ mod tests {
             annotations: Metadata::map([("k", Metadata::Bytes(vec![0, 1, 2]))]),
             discovered_at: Timestamp(42),
         })
+    }
+
+    /// Byte-equal but for `discovered_at` holds for each kind exactly when only
+    /// `discovered_at` differs: a change of any other field, of any length, is not masked.
+    #[test]
+    fn same_but_discovered_at_masks_that_field_alone() {
+        use crate::contract::{asset, child, ent, grant, res, rt, Discovered};
+        use crate::record::RecordType;
+        let t = |n| Timestamp(n);
+        let kinds: Vec<(Record, Record)> = vec![
+            (rt("user").into_record(), rt("users").into_record()),
+            (
+                res("user", "a").into_record(),
+                res("user", "b").into_record(),
+            ),
+            (
+                child("user", "a", "org", "x").into_record(),
+                child("user", "a", "org", "y").into_record(),
+            ),
+            (
+                ent("m", "group", "g").into_record(),
+                ent("n", "group", "g").into_record(),
+            ),
+            (
+                grant("g", "m", "group", "eng", "user", "a").into_record(),
+                grant("g", "m", "group", "eng", "user", "b").into_record(),
+            ),
+            (
+                asset("a", b"xy").into_record(),
+                asset("a", b"xz").into_record(),
+            ),
+        ];
+        for (one, other) in kinds {
+            let with = |r: &Record, at: i64| -> Vec<u8> {
+                let r = match r.clone() {
+                    Record::ResourceType(x) => Record::ResourceType(x.discovered(t(at))),
+                    Record::Resource(x) => Record::Resource(x.discovered(t(at))),
+                    Record::Entitlement(x) => Record::Entitlement(x.discovered(t(at))),
+                    Record::Grant(x) => Record::Grant(x.discovered(t(at))),
+                    Record::Asset(x) => Record::Asset(x.discovered(t(at))),
+                };
+                encode_record(&r).unwrap()
+            };
+            let a = with(&one, 1);
+            assert!(same_but_discovered_at(&a, &with(&one, -7)), "{one:?}");
+            assert!(same_but_discovered_at(&a, &a));
+            assert!(
+                !same_but_discovered_at(&a, &with(&other, 1)),
+                "{one:?} {other:?}"
+            );
+            assert!(!same_but_discovered_at(&a, &with(&other, 9)));
+            // A damaged copy is never shown equal.
+            let mut bad = with(&one, 5);
+            if let Some(b) = bad.last_mut() {
+                *b ^= 1;
+            }
+            assert!(!same_but_discovered_at(&a, &bad));
+        }
     }
 
     #[test]

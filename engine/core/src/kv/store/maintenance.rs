@@ -1,6 +1,6 @@
 //! Cleanup, diff, export and import: the whole-sync operations, streamed in chunks.
 
-use super::{after, all_runs, get_record, hex, not_found, put_run, read_run, KvStore};
+use super::{after, all_runs, hex, not_found, put_run, read_run, KvStore};
 use crate::codec::envelope;
 use crate::codec::key::{prefix_successor, KeyBuilder, KeyKind};
 use crate::engine::SyncImport;
@@ -60,16 +60,6 @@ fn pending_key(id: &SyncId) -> Vec<u8> {
         .finish()
 }
 
-/// The key of a record of `sync` re-rooted in `target` (same key parts after the sync).
-fn rekey(kind: KeyKind, key: &[u8], target: &str) -> Result<Vec<u8>> {
-    let parts = super::key_parts(key, kind)?;
-    let mut b = KeyBuilder::new(kind).str(target);
-    for p in parts.iter().skip(1) {
-        b = b.part(p.as_part());
-    }
-    Ok(b.finish())
-}
-
 fn finished_run(snap: &dyn KvSnapshot, id: &SyncId, call: &str) -> Result<SyncRun> {
     let run = read_run(snap, id)?.ok_or_else(|| not_found(id).context(call))?;
     if run.ended_at.is_none() {
@@ -107,6 +97,54 @@ fn same_content(a: &Record, b: &Record) -> bool {
         (Record::Grant(a), Record::Grant(b)) => a.same_content(b),
         (Record::Asset(a), Record::Asset(b)) => a.same_content(b),
         _ => false,
+    }
+}
+
+/// The record stored at `key`, decoded.
+fn decode_at(key: &[u8], value: &[u8]) -> Result<Record> {
+    envelope::decode_record(value).map_err(|e| e.corruption(format!("record at key {}", hex(key))))
+}
+
+/// The entries of one sync's records of one kind, in key order, read [`CHUNK`] at a time
+/// from a fresh snapshot each.
+struct Chunks<'a, B> {
+    backend: &'a B,
+    prefix: Vec<u8>,
+    rows: std::collections::VecDeque<(Vec<u8>, Vec<u8>)>,
+    cursor: Option<Vec<u8>>,
+    done: bool,
+}
+
+impl<'a, B: KvBackend> Chunks<'a, B> {
+    fn new(backend: &'a B, pk: KeyKind, sync: &SyncId) -> Self {
+        Chunks {
+            backend,
+            prefix: KeyBuilder::new(pk).str(sync.as_str()).finish(),
+            rows: Default::default(),
+            cursor: None,
+            done: false,
+        }
+    }
+
+    /// The next entry's key after the sync's prefix (the same for one record in any two
+    /// syncs), reading the next chunk when this one is used up.
+    fn peek(&mut self) -> Result<Option<&[u8]>> {
+        if self.rows.is_empty() && !self.done {
+            let rows = chunk(self.backend, &self.prefix, self.cursor.as_deref(), CHUNK)?;
+            self.done = rows.len() < CHUNK;
+            self.cursor = rows.last().map(|(k, _)| k.clone());
+            self.rows = rows.into();
+        }
+        let n = self.prefix.len();
+        Ok(self
+            .rows
+            .front()
+            .map(|(k, _)| k.get(n..).unwrap_or_default()))
+    }
+
+    /// Takes the entry [`Chunks::peek`] saw (only called after it returned one).
+    fn pop(&mut self) -> (Vec<u8>, Vec<u8>) {
+        self.rows.pop_front().unwrap_or_default()
     }
 }
 
@@ -196,15 +234,7 @@ impl<B: KvBackend> KvStore<B> {
             }
             self.backend.write(&mark)?;
             for kind in RecordKind::ALL {
-                let pk = primary_kind(kind);
-                // Upserts: records of `applied` absent from `base` or different from it.
-                self.stream_pairs(pk, applied, base, up.as_str(), |ours, theirs| {
-                    theirs.is_none_or(|t| !same_content(ours, t))
-                })?;
-                // Deletions: records of `base` absent from `applied`.
-                self.stream_pairs(pk, base, applied, del.as_str(), |_, theirs| {
-                    theirs.is_none()
-                })?;
+                self.diff_kind(primary_kind(kind), base, applied, &up, &del)?;
             }
             // The runs go last, with the pending marks gone in the same batch: until they
             // exist, neither sync is visible.
@@ -224,40 +254,63 @@ impl<B: KvBackend> KvStore<B> {
         Ok((up, del))
     }
 
-    /// Copies each record of `from` (primary kind `pk`) for which `keep(record, same key in
-    /// other)` holds into `target`, in chunks.
-    fn stream_pairs(
+    /// One record kind of a diff, as a merge of the two syncs' records in key order (both
+    /// read in chunks, no point reads): a record of `applied` that `base` lacks, or holds with
+    /// other content, goes into `up`; a record of `base` that `applied` lacks goes into `del`.
+    /// Two records whose stored bytes are equal outside `discovered_at` (the common case of a
+    /// re-sync: everything rediscovered, little changed) have the same content without
+    /// decoding; others are decoded and compared ([`same_content`]: NaNs equal).
+    fn diff_kind(
         &self,
         pk: KeyKind,
-        from: &SyncId,
-        other: &SyncId,
-        target: &str,
-        keep: impl Fn(&Record, Option<&Record>) -> bool,
+        base: &SyncId,
+        applied: &SyncId,
+        up: &SyncId,
+        del: &SyncId,
     ) -> Result<()> {
-        let prefix = KeyBuilder::new(pk).str(from.as_str()).finish();
-        let mut cursor: Option<Vec<u8>> = None;
+        let mut ours = Chunks::new(&self.backend, pk, applied);
+        let mut theirs = Chunks::new(&self.backend, pk, base);
+        let mut batch = WriteBatch::new();
+        let mut copied = 0;
         loop {
-            let rows = chunk(&self.backend, &prefix, cursor.as_deref(), CHUNK)?;
-            let Some((last, _)) = rows.last() else {
-                return Ok(());
+            let order = match (ours.peek()?, theirs.peek()?) {
+                (None, None) => break,
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (Some(a), Some(b)) => a.cmp(b),
             };
-            cursor = Some(last.clone());
-            let mut batch = WriteBatch::new();
-            {
-                let snap = self.backend.snapshot()?;
-                for (key, value) in &rows {
-                    let ours = envelope::decode_record(value)
-                        .map_err(|e| e.corruption(format!("record at key {}", hex(key))))?;
-                    let theirs = get_record(&snap, &rekey(pk, key, other.as_str())?)?;
-                    if keep(&ours, theirs.as_ref()) {
-                        copy_record(&mut batch, target, &ours, value);
+            match order {
+                std::cmp::Ordering::Less => {
+                    let (key, value) = ours.pop();
+                    copy_record(&mut batch, up.as_str(), &decode_at(&key, &value)?, &value);
+                    copied += 1;
+                }
+                std::cmp::Ordering::Greater => {
+                    let (key, value) = theirs.pop();
+                    copy_record(&mut batch, del.as_str(), &decode_at(&key, &value)?, &value);
+                    copied += 1;
+                }
+                std::cmp::Ordering::Equal => {
+                    let (key, value) = ours.pop();
+                    let (their_key, their_value) = theirs.pop();
+                    if !envelope::same_but_discovered_at(&value, &their_value) {
+                        let record = decode_at(&key, &value)?;
+                        if !same_content(&record, &decode_at(&their_key, &their_value)?) {
+                            copy_record(&mut batch, up.as_str(), &record, &value);
+                            copied += 1;
+                        }
                     }
                 }
             }
-            if !batch.is_empty() {
-                self.backend.write(&batch)?;
+            if copied >= CHUNK {
+                self.backend.write(&std::mem::take(&mut batch))?;
+                copied = 0;
             }
         }
+        if !batch.is_empty() {
+            self.backend.write(&batch)?;
+        }
+        Ok(())
     }
 
     pub(super) fn export(
@@ -286,8 +339,7 @@ impl<B: KvBackend> KvStore<B> {
                 cursor = Some(last.clone());
                 let mut batch = RecordBatch::empty(kind);
                 for (key, value) in &rows {
-                    let r = envelope::decode_record(value)
-                        .map_err(|e| e.corruption(format!("record at key {}", hex(key))))?;
+                    let r = decode_at(key, value)?;
                     batch.push(r).map_err(|e| {
                         Error::corruption(format!("key {}: {}", hex(key), e.message))
                     })?;
