@@ -77,12 +77,13 @@ pub const ENGINES: Engines = Engines {
     volatile_files,
 };
 
-/// The children of `syncproof crash`: this executable's hidden `crash-child` command.
-pub fn children() -> Result<Children, String> {
-    Ok(Children {
-        program: std::env::current_exe().map_err(|e| format!("current executable: {e}"))?,
+/// The children of `syncproof crash`: the hidden `crash-child` command of the `syncproof`
+/// executable at `program`.
+pub fn children(program: std::path::PathBuf) -> Children {
+    Children {
+        program,
         args: vec!["crash-child".into()],
-    })
+    }
 }
 
 /// The files of `label`'s engine that it rebuilds after a crash (left out of crash states).

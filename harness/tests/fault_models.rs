@@ -7,20 +7,15 @@
 
 use std::path::PathBuf;
 use std::process::Command;
-use std::time::Duration;
 
 use syncproof_harness::faultmodel::drive::{self, EngineRun, Options};
 use syncproof_harness::faultmodel::recording::{self, Recording};
-use syncproof_harness::faultmodel::workload::DEFAULT_MAX_OPS;
 use syncproof_harness::faultmodel::{self, image, volatile_files, Model};
 use syncproof_harness::faultmodel::{ChildSpec, Children, Role};
 
 /// The `syncproof` binary's crash children.
 fn children() -> Children {
-    Children {
-        program: PathBuf::from(env!("CARGO_BIN_EXE_syncproof")),
-        args: vec!["crash-child".into()],
-    }
+    faultmodel::children(PathBuf::from(env!("CARGO_BIN_EXE_syncproof")))
 }
 
 fn points() -> usize {
@@ -32,17 +27,9 @@ fn points() -> usize {
 
 fn options(model: Model, points: usize, repros: &tempfile::TempDir) -> Options {
     Options {
-        model,
         points,
-        seed: 1,
-        max_ops: DEFAULT_MAX_OPS,
-        time: None,
-        tmp: None,
-        engines: faultmodel::ENGINES,
-        children: children(),
-        timeout: Duration::from_secs(120),
         repro_dir: repros.path().to_path_buf(),
-        quiet: true,
+        ..Options::new(model, faultmodel::ENGINES, children())
     }
 }
 

@@ -93,6 +93,28 @@ pub struct Options {
     pub quiet: bool,
 }
 
+impl Options {
+    /// `model` on `engines` with `children`, at the defaults a library test wants: 6 crash
+    /// points of seed 1, workloads of [`super::workload::DEFAULT_MAX_OPS`] calls, no time
+    /// limit, stores in the system temp dir (on disk), 120 s per child, repros in
+    /// `syncproof-repros/`, no progress line. Set the rest with struct update syntax.
+    pub fn new(model: Model, engines: Engines, children: Children) -> Self {
+        Options {
+            model,
+            points: 6,
+            seed: 1,
+            max_ops: super::workload::DEFAULT_MAX_OPS,
+            time: None,
+            tmp: None,
+            engines,
+            children,
+            timeout: Duration::from_secs(120),
+            repro_dir: PathBuf::from("syncproof-repros"),
+            quiet: true,
+        }
+    }
+}
+
 /// One thing found.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Finding {

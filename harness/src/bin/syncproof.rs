@@ -1242,7 +1242,9 @@ fn crash_options(
         time: a.time,
         tmp: a.tmp.clone(),
         engines: syncproof_harness::faultmodel::ENGINES,
-        children: syncproof_harness::faultmodel::children()?,
+        children: syncproof_harness::faultmodel::children(
+            std::env::current_exe().map_err(|e| format!("current executable: {e}"))?,
+        ),
         timeout: a.timeout,
         repro_dir: a.repro_dir.clone(),
         quiet: a.quiet,

@@ -1,6 +1,6 @@
 //! Cleanup, diff, export and import: the whole-sync operations, streamed in chunks.
 
-use super::{after, all_runs, hex, not_found, put_run, read_run, KvStore};
+use super::{after, all_runs, decode_record_at, hex, not_found, put_run, read_run, KvStore};
 use crate::codec::envelope;
 use crate::codec::key::{prefix_successor, KeyBuilder, KeyKind};
 use crate::engine::SyncImport;
@@ -98,11 +98,6 @@ fn same_content(a: &Record, b: &Record) -> bool {
         (Record::Asset(a), Record::Asset(b)) => a.same_content(b),
         _ => false,
     }
-}
-
-/// The record stored at `key`, decoded.
-fn decode_at(key: &[u8], value: &[u8]) -> Result<Record> {
-    envelope::decode_record(value).map_err(|e| e.corruption(format!("record at key {}", hex(key))))
 }
 
 /// The entries of one sync's records of one kind, in key order, read [`CHUNK`] at a time
@@ -282,20 +277,30 @@ impl<B: KvBackend> KvStore<B> {
             match order {
                 std::cmp::Ordering::Less => {
                     let (key, value) = ours.pop();
-                    copy_record(&mut batch, up.as_str(), &decode_at(&key, &value)?, &value);
+                    copy_record(
+                        &mut batch,
+                        up.as_str(),
+                        &decode_record_at(&key, &value)?,
+                        &value,
+                    );
                     copied += 1;
                 }
                 std::cmp::Ordering::Greater => {
                     let (key, value) = theirs.pop();
-                    copy_record(&mut batch, del.as_str(), &decode_at(&key, &value)?, &value);
+                    copy_record(
+                        &mut batch,
+                        del.as_str(),
+                        &decode_record_at(&key, &value)?,
+                        &value,
+                    );
                     copied += 1;
                 }
                 std::cmp::Ordering::Equal => {
                     let (key, value) = ours.pop();
                     let (their_key, their_value) = theirs.pop();
                     if !envelope::same_but_discovered_at(&value, &their_value) {
-                        let record = decode_at(&key, &value)?;
-                        if !same_content(&record, &decode_at(&their_key, &their_value)?) {
+                        let record = decode_record_at(&key, &value)?;
+                        if !same_content(&record, &decode_record_at(&their_key, &their_value)?) {
                             copy_record(&mut batch, up.as_str(), &record, &value);
                             copied += 1;
                         }
@@ -339,7 +344,7 @@ impl<B: KvBackend> KvStore<B> {
                 cursor = Some(last.clone());
                 let mut batch = RecordBatch::empty(kind);
                 for (key, value) in &rows {
-                    let r = decode_at(key, value)?;
+                    let r = decode_record_at(key, value)?;
                     batch.push(r).map_err(|e| {
                         Error::corruption(format!("key {}: {}", hex(key), e.message))
                     })?;

@@ -123,14 +123,16 @@ fn run_start_key(run: &SyncRun) -> Vec<u8> {
         .finish()
 }
 
+/// Decodes the record stored at `key`; damage is `Corruption` naming the key.
+pub(crate) fn decode_record_at(key: &[u8], value: &[u8]) -> Result<Record> {
+    envelope::decode_record(value).map_err(|e| e.corruption(format!("record at key {}", hex(key))))
+}
+
 /// Reads and decodes one stored record.
 pub(crate) fn get_record(snap: &dyn KvSnapshot, key: &[u8]) -> Result<Option<Record>> {
     let mut out = None;
     snap.get(key, &mut |v| {
-        out = Some(
-            envelope::decode_record(v)
-                .map_err(|e| e.corruption(format!("record at key {}", hex(key))))?,
-        );
+        out = Some(decode_record_at(key, v)?);
         Ok(())
     })?;
     Ok(out)

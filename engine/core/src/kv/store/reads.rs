@@ -1,7 +1,6 @@
 //! Reads: paged lists over primary or index keys, the sync-run list, and stats.
 
-use super::{get_record, hex, key_parts, KvStore};
-use crate::codec::envelope;
+use super::{decode_record_at, get_record, hex, key_parts, KvStore};
 use crate::codec::key::{prefix_successor, KeyBuilder, KeyKind, OwnedPart};
 use crate::codec::token::{decode_token, encode_token};
 use crate::error::{Error, Result};
@@ -80,8 +79,7 @@ pub(super) fn list(
             return Ok(false);
         }
         let record = match plan.index_pk_parts {
-            None => envelope::decode_record(value)
-                .map_err(|e| e.corruption(format!("record at key {}", hex(key))))?,
+            None => decode_record_at(key, value)?,
             Some(n) => {
                 let parts = crate::codec::key::decode_key(key)
                     .map_err(|e| e.corruption(format!("index key {}", hex(key))))?
