@@ -39,10 +39,19 @@ fn recorder() -> PathBuf {
 }
 
 fn run(model: Model, points: usize, labels: &[&str]) -> Vec<EngineRun> {
+    run_in(model, points, labels, &tempfile::tempdir().unwrap())
+}
+
+/// [`run`], saving repros in `repros` (which outlives the call, for a replay).
+fn run_in(
+    model: Model,
+    points: usize,
+    labels: &[&str],
+    repros: &tempfile::TempDir,
+) -> Vec<EngineRun> {
     recorder();
-    let repros = tempfile::tempdir().unwrap();
     let labels: Vec<String> = labels.iter().map(|s| s.to_string()).collect();
-    let runs = drive::run(&options(model, points, &repros), &labels);
+    let runs = drive::run(&options(model, points, repros), &labels);
     eprintln!("{}", drive::summary(model, &runs));
     runs
 }
@@ -166,7 +175,8 @@ fn io_errors_catch_a_flush_that_ignores_a_failed_sync_which_power_loss_misses() 
     let label = "fjall+flush-ignores-errors";
     let power = run(Model::PowerLoss, points(), &[label]);
     assert_passed(&power);
-    let io = run(Model::IoError, 2 * points(), &[label]);
+    let repros = tempfile::tempdir().unwrap();
+    let io = run_in(Model::IoError, 2 * points(), &[label], &repros);
     let r = &io[0];
     assert!(
         r.findings.iter().any(|f| f
@@ -175,6 +185,31 @@ fn io_errors_catch_a_flush_that_ignores_a_failed_sync_which_power_loss_misses() 
         "the I/O-error model must catch it: {:#?}",
         r.findings
     );
+    // Its repro re-runs the failing call: `syncproof replay` fails again.
+    let saved = r
+        .findings
+        .iter()
+        .filter(|f| f.what.contains("returned Ok although"))
+        .find_map(|f| f.saved.clone())
+        .expect("a finding with a saved repro");
+    replays(&saved);
+}
+
+/// `syncproof replay` on a saved repro reproduces its finding (exit 1).
+fn replays(saved: &std::path::Path) {
+    let out = Command::new(env!("CARGO_BIN_EXE_syncproof"))
+        .arg("replay")
+        .arg(saved)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!stdout.contains("not reproduced"), "{stdout}");
 }
 
 /// A shared writable mapping of a store file would let writes escape the recorder: SQLite
@@ -236,17 +271,5 @@ fn a_power_loss_repro_replays() {
         .iter()
         .find_map(|f| f.saved.clone())
         .expect("a finding with a saved repro");
-    let out = Command::new(env!("CARGO_BIN_EXE_syncproof"))
-        .arg("replay")
-        .arg(&saved)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(stdout.contains("reproduced"), "{stdout}");
+    replays(&saved);
 }

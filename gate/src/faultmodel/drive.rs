@@ -167,11 +167,21 @@ impl EngineRun {
 
 use super::image::next;
 
+/// What a child's stderr says in a line of a finding: a panic's location and message when
+/// it panicked (its backtrace would bury them), else its last three lines.
 fn tail(s: &str) -> String {
     let lines: Vec<&str> = s.trim().lines().collect();
+    let from = lines
+        .iter()
+        .position(|l| l.contains("panicked at"))
+        .unwrap_or(lines.len().saturating_sub(3));
     lines
-        .get(lines.len().saturating_sub(3)..)
+        .get(from..(from + 3).min(lines.len()))
         .unwrap_or_default()
+        .iter()
+        .take_while(|l| !l.starts_with("stack backtrace:"))
+        .copied()
+        .collect::<Vec<_>>()
         .join(" | ")
 }
 
@@ -661,118 +671,134 @@ fn io_error(
             class.name(),
             if sticky { ":sticky" } else { "" }
         );
-        let dir = scratch(o)?;
-        let (events, exit) = record(o, label, dir.path(), &w, Some(fail.clone()))?;
+        io_error_point(o, label, run, &w, &fail)?;
+        o.progress(label, run);
+    }
+    Ok(())
+}
+
+/// One point of the I/O-error model: the workload recorded with `fail` injected, then every
+/// check of the model on what the child did and left (the call that hit the error, the
+/// open, the store reopened, the store after a power loss right then). A replay of an
+/// I/O-error repro runs this again.
+fn io_error_point(
+    o: &Options,
+    label: &str,
+    run: &mut EngineRun,
+    w: &Workload,
+    fail: &str,
+) -> Result<(), String> {
+    let fail = fail.to_string();
+    let dir = scratch(o)?;
+    let (events, exit) = record(o, label, dir.path(), w, Some(fail.clone()))?;
+    let repro = CrashRepro {
+        fail: Some(fail.clone()),
+        ..o.repro(label, *w)
+    };
+    let marks_text = std::fs::read_to_string(dir.path().join("marks")).unwrap_or_default();
+    let t = Timeline::parse(&marks_text)?;
+    let injected: Vec<&Event> = events
+        .iter()
+        .filter(|e| matches!(e, Event::Injected { .. }))
+        .collect();
+    if injected.is_empty() {
+        run.not_hit += 1;
+        return Ok(());
+    }
+    run.injected += 1;
+    if let Some(trouble) = &exit.trouble {
+        o.finding(
+            run,
+            format!("{fail}: the child {trouble}: {}", tail(&exit.stderr)),
+            repro.clone(),
+            Some(&dir.path().join("record.log")),
+        );
+        return Ok(());
+    }
+    if t.open_failed.as_deref() == Some("Io") {
+        run.open_failures += 1;
+        return Ok(());
+    }
+    if let Some(kind) = t.open_failed.as_deref() {
+        o.finding(
+            run,
+            format!("{fail}: opening the store failed with {kind}, not Io"),
+            repro.clone(),
+            Some(&dir.path().join("record.log")),
+        );
+        return Ok(());
+    }
+    if let Some((j, _)) = t.ended.iter().find(|(_, e)| *e == Ended::Panicked) {
+        o.finding(
+            run,
+            format!("{fail}: call {j} panicked"),
+            repro.clone(),
+            Some(&dir.path().join("record.log")),
+        );
+        return Ok(());
+    }
+    // The call running on the workload's thread when the first error hit must fail.
+    if let Some(call) = foreground_call(&events, t.tid) {
+        if t.ended(call) == Some(&Ended::Ok) {
+            let kind = super::probe::ops(w).get(call).map_or("?", |op| op.kind());
+            o.finding(
+                run,
+                format!(
+                    "{fail}: call {call} ({kind}) returned Ok although its {} failed",
+                    fail.split(':').next().unwrap_or("call")
+                ),
+                repro.clone(),
+                Some(&dir.path().join("record.log")),
+            );
+            return Ok(());
+        }
+    }
+    // The store as the process left it (a restart), and after a power loss right then.
+    let marks = dir.path().join("marks");
+    let store = dir.path().join("store");
+    let restart_ok = check_state(
+        o,
+        run,
+        &State {
+            label,
+            store: &store,
+            marks: &marks,
+            w,
+            record: Some(&dir.path().join("record.log")),
+        },
+        repro.clone(),
+        &format!("{fail}, reopened"),
+    );
+    if restart_ok {
+        let lost = scratch(o)?;
+        let image_dir = lost.path().join("store");
+        image::build(
+            &events,
+            Policy::SyncedOnly,
+            0,
+            &(o.engines.volatile_files)(label),
+            &image_dir,
+        )
+        .map_err(|e| format!("building a crash state: {e}"))?;
+        std::fs::create_dir_all(&image_dir).map_err(|e| e.to_string())?;
         let repro = CrashRepro {
-            fail: Some(fail.clone()),
-            ..o.repro(label, w)
+            point: Some(events.len()),
+            policy: Some(Policy::SyncedOnly),
+            ..repro
         };
-        let marks_text = std::fs::read_to_string(dir.path().join("marks")).unwrap_or_default();
-        let t = Timeline::parse(&marks_text)?;
-        let injected: Vec<&Event> = events
-            .iter()
-            .filter(|e| matches!(e, Event::Injected { .. }))
-            .collect();
-        if injected.is_empty() {
-            run.not_hit += 1;
-            continue;
-        }
-        run.injected += 1;
-        if let Some(trouble) = &exit.trouble {
-            o.finding(
-                run,
-                format!("{fail}: the child {trouble}: {}", tail(&exit.stderr)),
-                repro.clone(),
-                Some(&dir.path().join("record.log")),
-            );
-            continue;
-        }
-        if t.open_failed.as_deref() == Some("Io") {
-            run.open_failures += 1;
-            continue;
-        }
-        if let Some(kind) = t.open_failed.as_deref() {
-            o.finding(
-                run,
-                format!("{fail}: opening the store failed with {kind}, not Io"),
-                repro.clone(),
-                Some(&dir.path().join("record.log")),
-            );
-            continue;
-        }
-        if let Some((j, _)) = t.ended.iter().find(|(_, e)| *e == Ended::Panicked) {
-            o.finding(
-                run,
-                format!("{fail}: call {j} panicked"),
-                repro.clone(),
-                Some(&dir.path().join("record.log")),
-            );
-            continue;
-        }
-        // The call running on the workload's thread when the first error hit must fail.
-        if let Some(call) = foreground_call(&events, t.tid) {
-            if t.ended(call) == Some(&Ended::Ok) {
-                let kind = super::probe::ops(&w).get(call).map_or("?", |op| op.kind());
-                o.finding(
-                    run,
-                    format!(
-                        "{fail}: call {call} ({kind}) returned Ok although its {} failed",
-                        class.name()
-                    ),
-                    repro.clone(),
-                    Some(&dir.path().join("record.log")),
-                );
-                continue;
-            }
-        }
-        // The store as the process left it (a restart), and after a power loss right then.
-        let marks = dir.path().join("marks");
-        let store = dir.path().join("store");
-        let restart_ok = check_state(
+        check_state(
             o,
             run,
             &State {
                 label,
-                store: &store,
+                store: &image_dir,
                 marks: &marks,
-                w: &w,
+                w,
                 record: Some(&dir.path().join("record.log")),
             },
-            repro.clone(),
-            &format!("{fail}, reopened"),
+            repro,
+            &format!("{fail}, then power loss"),
         );
-        if restart_ok {
-            let lost = scratch(o)?;
-            let image_dir = lost.path().join("store");
-            image::build(
-                &events,
-                Policy::SyncedOnly,
-                0,
-                &(o.engines.volatile_files)(label),
-                &image_dir,
-            )
-            .map_err(|e| format!("building a crash state: {e}"))?;
-            std::fs::create_dir_all(&image_dir).map_err(|e| e.to_string())?;
-            let repro = CrashRepro {
-                point: Some(events.len()),
-                policy: Some(Policy::SyncedOnly),
-                ..repro
-            };
-            check_state(
-                o,
-                run,
-                &State {
-                    label,
-                    store: &image_dir,
-                    marks: &marks,
-                    w: &w,
-                    record: Some(&dir.path().join("record.log")),
-                },
-                repro,
-                &format!("{fail}, then power loss"),
-            );
-        }
-        o.progress(label, run);
     }
     Ok(())
 }
@@ -953,6 +979,13 @@ pub fn replay(o: &Options, repro: &CrashRepro, dir_of_repro: &Path) -> Result<En
                 "replayed kill",
             );
         }
+        Model::IoError if repro.point.is_none() => {
+            let fail = repro
+                .fail
+                .as_deref()
+                .ok_or("an I/O-error repro names no failing call")?;
+            io_error_point(o, label, &mut run, &w, fail)?;
+        }
         Model::PowerLoss | Model::IoError => {
             let events = match &repro.record {
                 Some(name) => recording::read_log(&dir_of_repro.join(name))?,
@@ -1032,4 +1065,17 @@ pub fn junit(model: Model, runs: &[EngineRun]) -> String {
         model.name(),
         runs.len()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_panic_shows_its_place_and_message_not_its_backtrace() {
+        let stderr = "noise\nthread 'main' panicked at src/x.rs:3:5:\nfsync failed\nstack backtrace:\n   0: f\n  41: call_once";
+        assert_eq!(
+            super::tail(stderr),
+            "thread 'main' panicked at src/x.rs:3:5: | fsync failed"
+        );
+        assert_eq!(super::tail("a\nb\nc\nd"), "b | c | d");
+    }
 }
