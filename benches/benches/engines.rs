@@ -11,8 +11,9 @@
 //! - `clone`: `clone_sync` of one sync into an empty store.
 //!
 //! Reads, in one finished sync of N grants:
-//! - `point_get`: 1,000 grant gets by id.
-//! - `page_all_grants`: every grant, 1,000 per page, resuming with page tokens.
+//! - `point_get`: 1,000 grant gets by id; `point_get_lent`: the same through `visit_get`.
+//! - `page_all_grants`: every grant, 1,000 per page, resuming with page tokens;
+//!   `page_all_grants_lent`: the same through `visit_list` (records lent, not decoded).
 //! - `list_by_principal`, `list_by_entitlement`: index lists, every page.
 //!
 //! Run: `cargo bench -p syncproof-benches` (sizes: see `syncproof_benches::sizes`).
@@ -178,6 +179,26 @@ fn list_all(e: &dyn StorageEngine, sync: &SyncId, query: &ListQuery) -> usize {
         .len()
 }
 
+/// Pages through every page of `query` in `sync` with the lending list, reading each
+/// record's id from its view; the number of records and the id bytes seen.
+fn lend_all(e: &dyn StorageEngine, sync: &SyncId, query: &ListQuery) -> (usize, usize) {
+    let (mut n, mut bytes) = (0, 0);
+    let mut req = PageRequest::first(1_000);
+    loop {
+        let next = e
+            .visit_list(Some(sync), query, &req, &mut |v| {
+                n += 1;
+                bytes += v.id().len();
+                Ok(())
+            })
+            .unwrap();
+        match next {
+            Some(t) => req = PageRequest::after(1_000, t),
+            None => return (n, bytes),
+        }
+    }
+}
+
 fn reads(c: &mut Criterion) {
     for n in sizes() {
         let sh = shape(n);
@@ -202,6 +223,30 @@ fn reads(c: &mut Criterion) {
         }
         g.finish();
 
+        let mut g = group(c, &POINT_GET_LENT);
+        g.throughput(Throughput::Elements(1_000));
+        for (name, store) in &stores {
+            g.bench_with_input(BenchmarkId::new(*name, n), &n, |b, _| {
+                let (e, id) = store.get();
+                b.iter(|| {
+                    for i in 0..1_000 {
+                        let key = RecordKey::Grant(grant(&sh, (i * 7919) % n, 0).id);
+                        let mut principal = 0;
+                        let found = e
+                            .visit_get(Some(id), &key, &mut |v| {
+                                if let RecordView::Grant(g) = v {
+                                    principal = g.principal.resource.len();
+                                }
+                                Ok(())
+                            })
+                            .unwrap();
+                        assert!(found && principal > 0);
+                    }
+                })
+            });
+        }
+        g.finish();
+
         let mut g = group(c, &PAGE_ALL_GRANTS);
         g.throughput(Throughput::Elements(n as u64));
         let all = ListQuery::Grants(GrantFilter::All);
@@ -209,6 +254,16 @@ fn reads(c: &mut Criterion) {
             g.bench_with_input(BenchmarkId::new(*name, n), &n, |b, &n| {
                 let (e, id) = store.get();
                 b.iter(|| assert_eq!(list_all(e, id, &all), n))
+            });
+        }
+        g.finish();
+
+        let mut g = group(c, &PAGE_ALL_GRANTS_LENT);
+        g.throughput(Throughput::Elements(n as u64));
+        for (name, store) in &stores {
+            g.bench_with_input(BenchmarkId::new(*name, n), &n, |b, &n| {
+                let (e, id) = store.get();
+                b.iter(|| assert_eq!(lend_all(e, id, &all).0, n))
             });
         }
         g.finish();

@@ -3,12 +3,17 @@
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
-use crate::page::{Page, PageRequest};
+use crate::page::{Page, PageRequest, PageToken};
 use crate::query::ListQuery;
 use crate::record::{Asset, PutMode, Record, RecordBatch, RecordKey, DEFAULT_MAX_ASSET_BYTES};
 use crate::stats::Stats;
 use crate::sync_run::{IdSource, SyncId, SyncRun, SyncType, TimeSortableIds};
 use crate::time::{Clock, SystemClock, Timestamp};
+use crate::view::{lend, RecordView};
+
+/// What a lending read hands each record to: a borrowed, validated view that lives for the
+/// one call. An `Err` from the visitor stops the read and is its result.
+pub type Visitor<'v> = dyn FnMut(RecordView<'_>) -> Result<()> + 'v;
 
 /// How far back `start_sync` resumes an unfinished sync: 7 days (SPEC §2), inclusive.
 pub const RESUME_WINDOW_NANOS: i64 = 7 * 24 * 3600 * Timestamp::NANOS_PER_SEC;
@@ -109,6 +114,31 @@ pub trait StorageEngine: Send + Sync {
         query: &ListQuery,
         page: &PageRequest,
     ) -> Result<Page<Record>>;
+    /// The lending form of [`StorageEngine::get`]: the record, if present, lent to `visit`
+    /// as a checked archive instead of returned owned; `true` if it was present. Same
+    /// resolution, validation and errors as `get`. The default lends the owned record
+    /// ([`owned_visit_get`]); engines that hold archives lend them in place.
+    fn visit_get(
+        &self,
+        sync: Option<&SyncId>,
+        key: &RecordKey,
+        visit: &mut Visitor<'_>,
+    ) -> Result<bool> {
+        owned_visit_get(self, sync, key, visit)
+    }
+    /// The lending form of [`StorageEngine::list`]: the page's records, in order, each lent
+    /// to `visit` for one call; returns the page's `next_token`. Same page, token and errors
+    /// as `list` with the same arguments. The default lends the owned page
+    /// ([`owned_visit_list`]).
+    fn visit_list(
+        &self,
+        sync: Option<&SyncId>,
+        query: &ListQuery,
+        page: &PageRequest,
+        visit: &mut Visitor<'_>,
+    ) -> Result<Option<PageToken>> {
+        owned_visit_list(self, sync, query, page, visit)
+    }
     /// Record counts in the resolved sync (all zero when nothing resolves).
     fn stats(&self, sync: Option<&SyncId>) -> Result<Stats>;
 
@@ -171,4 +201,32 @@ pub trait StorageEngine: Send + Sync {
 /// Every sync run of a store, in list order (pages through `list_sync_runs` to the end).
 pub fn all_sync_runs(e: &dyn StorageEngine) -> Result<Vec<SyncRun>> {
     crate::page::read_all(crate::page::MAX_PAGE_SIZE, |req| e.list_sync_runs(req))
+}
+
+/// [`StorageEngine::visit_get`] over the owned `get`: the record archived once and lent.
+pub fn owned_visit_get<E: StorageEngine + ?Sized>(
+    e: &E,
+    sync: Option<&SyncId>,
+    key: &RecordKey,
+    visit: &mut Visitor<'_>,
+) -> Result<bool> {
+    match e.get(sync, key)? {
+        Some(r) => lend(r.as_ref(), visit).map(|()| true),
+        None => Ok(false),
+    }
+}
+
+/// [`StorageEngine::visit_list`] over the owned `list`: each record archived once and lent.
+pub fn owned_visit_list<E: StorageEngine + ?Sized>(
+    e: &E,
+    sync: Option<&SyncId>,
+    query: &ListQuery,
+    page: &PageRequest,
+    visit: &mut Visitor<'_>,
+) -> Result<Option<PageToken>> {
+    let page = e.list(sync, query, page)?;
+    for r in &page.items {
+        lend(r.as_ref(), &mut *visit)?;
+    }
+    Ok(page.next_token)
 }

@@ -25,10 +25,11 @@ pub mod stats;
 pub mod sync_run;
 pub mod testing;
 pub mod time;
+pub mod view;
 
 pub use engine::{
-    EngineConfig, StorageEngine, SyncImport, VerifyReport, DEFAULT_KEEP_SYNCS, EXPORT_CHUNK,
-    RESUME_WINDOW_NANOS,
+    owned_visit_get, owned_visit_list, EngineConfig, StorageEngine, SyncImport, VerifyReport,
+    Visitor, DEFAULT_KEEP_SYNCS, EXPORT_CHUNK, RESUME_WINDOW_NANOS,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use id::{validate_id, ResourceId, MAX_ID_LEN};
@@ -44,4 +45,5 @@ pub use sync_run::{
     validate_sync_id, IdSource, SeededIds, SyncId, SyncRun, SyncType, TimeSortableIds,
 };
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};
+pub use view::RecordView;
 pub mod contract;

@@ -436,6 +436,16 @@ impl Record {
 }
 
 impl RecordRef<'_> {
+    /// Its kind.
+    pub fn kind(self) -> RecordKind {
+        match self {
+            RecordRef::ResourceType(_) => RecordKind::ResourceType,
+            RecordRef::Resource(_) => RecordKind::Resource,
+            RecordRef::Entitlement(_) => RecordKind::Entitlement,
+            RecordRef::Grant(_) => RecordKind::Grant,
+            RecordRef::Asset(_) => RecordKind::Asset,
+        }
+    }
     /// When the connector saw it.
     pub fn discovered_at(self) -> Timestamp {
         match self {

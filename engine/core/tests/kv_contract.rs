@@ -49,3 +49,38 @@ fn fresh_writes_are_what_put_writes() {
     assert_eq!(written.len(), 3 + 2 * 5 + 1);
     assert_eq!(written, expected);
 }
+
+/// A put skips its read of the old record only for a key the sync cannot hold: a store whose
+/// set of written keys forgets them (a planted bug) leaves stale index entries and writes
+/// older records over newer ones, and the contract checks of both rules catch it.
+#[test]
+fn a_written_key_set_that_forgets_is_caught_by_the_stale_index_and_if_newer_checks() {
+    use syncproof_engine::contract::{run_named, Opener};
+    use syncproof_engine::kv::{BTreeBackend, KvStore};
+
+    struct Forgetful;
+    impl Opener for Forgetful {
+        fn name(&self) -> &str {
+            "kv-btree+forgetful-written-keys"
+        }
+        fn open(
+            &self,
+            _: &std::path::Path,
+            config: syncproof_engine::EngineConfig,
+        ) -> syncproof_engine::Result<Box<dyn syncproof_engine::StorageEngine>> {
+            let store = KvStore::new(BTreeBackend::new(), config);
+            store.plant_forgetful_written_keys();
+            Ok(Box::new(store))
+        }
+    }
+    for check in ["put_replaces_everything", "if_newer_rules"] {
+        assert!(
+            run_named(&Forgetful, check).is_err(),
+            "{check} must fail on a store that forgets the keys it wrote"
+        );
+        assert!(
+            run_named(&syncproof_engine::kv::BTreeOpener::default(), check).is_ok(),
+            "{check} passes on the correct store"
+        );
+    }
+}

@@ -208,7 +208,7 @@ pub fn run_child(
                     }
                 }
             }
-            Outcome::Panic(_) => {
+            Outcome::Panic(_) | Outcome::Incoherent(_) => {
                 mark(format!("p {j}\n"))?;
                 break;
             }

@@ -91,6 +91,28 @@ pub(crate) trait Fault: Send + Sync {
     ) -> Result<Page<Record>> {
         w.inner.list(sync, query, page)
     }
+    /// `visit_get`: by default the lending form of the wrapper's own (faulty) `get`, so a bug
+    /// of the owned read shows in both forms.
+    fn visit_get(
+        &self,
+        w: &Faulty,
+        sync: Option<&SyncId>,
+        key: &RecordKey,
+        visit: &mut Visitor<'_>,
+    ) -> Result<bool> {
+        owned_visit_get(w, sync, key, visit)
+    }
+    /// `visit_list`: by default the lending form of the wrapper's own `list`.
+    fn visit_list(
+        &self,
+        w: &Faulty,
+        sync: Option<&SyncId>,
+        query: &ListQuery,
+        page: &PageRequest,
+        visit: &mut Visitor<'_>,
+    ) -> Result<Option<PageToken>> {
+        owned_visit_list(w, sync, query, page, visit)
+    }
     /// `stats`, in the sync [`Fault::read_target`] chose.
     fn stats(&self, w: &Faulty, sync: Option<&SyncId>) -> Result<Stats> {
         w.inner.stats(sync)

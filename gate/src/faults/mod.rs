@@ -158,6 +158,11 @@ bugs! {
     reads::SkipAtPageBoundary => ["tokens_resume_strictly_after", "lists_in_byte_order"];
     /// Resuming a page of the default size skips its first record: record 101 of a list.
     reads::SkipsRecord101 => ["page_size_default_and_clamp"];
+    /// The lending list does not lend the last record of a page that has a next token (its
+    /// visitor loop stops one short); the owned list is right.
+    reads::LendingDropsPageEnd => ["lending_reads_match_owned"];
+    /// The lending get answers "absent" for every asset (a kind its dispatch forgot).
+    reads::LendingGetMissesAssets => ["lending_reads_match_owned"];
     // §5 maintenance (maintenance.rs)
     /// Cleanup keeps one full sync fewer than asked.
     maintenance::CleanupKeepsOneFewer => ["cleanup_rules"];

@@ -189,3 +189,46 @@ impl Fault for StatsWithoutAssets {
         Ok(s)
     }
 }
+
+pub struct LendingDropsPageEnd;
+
+impl Fault for LendingDropsPageEnd {
+    fn visit_list(
+        &self,
+        w: &Faulty,
+        sync: Option<&SyncId>,
+        query: &ListQuery,
+        page: &PageRequest,
+        visit: &mut Visitor<'_>,
+    ) -> Result<Option<PageToken>> {
+        let p = w.list(sync, query, page)?;
+        // The visitor loop stops one short when another page follows.
+        let lent = match p.next_token {
+            Some(_) => p.items.len().saturating_sub(1),
+            None => p.items.len(),
+        };
+        for r in p.items.iter().take(lent) {
+            view::lend(r.as_ref(), &mut *visit)?;
+        }
+        Ok(p.next_token)
+    }
+}
+
+pub struct LendingGetMissesAssets;
+
+impl Fault for LendingGetMissesAssets {
+    fn visit_get(
+        &self,
+        w: &Faulty,
+        sync: Option<&SyncId>,
+        key: &RecordKey,
+        visit: &mut Visitor<'_>,
+    ) -> Result<bool> {
+        // The lending dispatch forgot a kind.
+        if key.kind() == RecordKind::Asset {
+            key.validate()?;
+            return Ok(false);
+        }
+        owned_visit_get(w, sync, key, visit)
+    }
+}

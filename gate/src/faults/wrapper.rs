@@ -248,6 +248,25 @@ impl StorageEngine for Faulty {
         self.fault.list(self, target.as_ref(), query, page)
     }
 
+    fn visit_get(
+        &self,
+        sync: Option<&SyncId>,
+        key: &RecordKey,
+        visit: &mut Visitor<'_>,
+    ) -> Result<bool> {
+        self.fault.visit_get(self, sync, key, visit)
+    }
+
+    fn visit_list(
+        &self,
+        sync: Option<&SyncId>,
+        query: &ListQuery,
+        page: &PageRequest,
+        visit: &mut Visitor<'_>,
+    ) -> Result<Option<PageToken>> {
+        self.fault.visit_list(self, sync, query, page, visit)
+    }
+
     fn stats(&self, sync: Option<&SyncId>) -> Result<Stats> {
         let target = self.fault.read_target(self, sync)?;
         self.fault.stats(self, target.as_ref())

@@ -555,7 +555,7 @@ pub fn run_concurrent(
             done.store(i + 1, Ordering::SeqCst);
             run.ops_run = i + 1;
             let want = expected_out.get(i);
-            if want != Some(&got) || matches!(want, Some(Outcome::Panic(_))) {
+            if want != Some(&got) || want.is_some_and(Outcome::is_broken) || got.is_broken() {
                 run.finding = Some(ConcurrentFinding::Writer(Finding {
                     op_index: i,
                     op: op.clone(),

@@ -14,6 +14,10 @@ pub enum Outcome {
     Err(ErrorKind, String),
     /// The engine panicked: always a finding.
     Panic(String),
+    /// The engine contradicted itself within one op: its lending read (`visit_get`,
+    /// `visit_list`) answered otherwise than its owned read with the same arguments.
+    /// Always a finding, whatever the reference did.
+    Incoherent(String),
 }
 
 impl PartialEq for Outcome {
@@ -22,6 +26,7 @@ impl PartialEq for Outcome {
             (Outcome::Ok(a), Outcome::Ok(b)) => a == b,
             (Outcome::Err(a, _), Outcome::Err(b, _)) => a == b,
             (Outcome::Panic(a), Outcome::Panic(b)) => a == b,
+            (Outcome::Incoherent(a), Outcome::Incoherent(b)) => a == b,
             _ => false,
         }
     }
@@ -31,6 +36,11 @@ impl Outcome {
     /// A successful outcome.
     pub fn ok(v: Value) -> Self {
         Outcome::Ok(Box::new(v))
+    }
+
+    /// Whether the outcome is a finding on its own, needing no reference to compare with.
+    pub fn is_broken(&self) -> bool {
+        matches!(self, Outcome::Panic(_) | Outcome::Incoherent(_))
     }
 }
 

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use syncproof_engine::contract::Opener;
+use syncproof_engine::view;
 use syncproof_engine::*;
 
 use crate::model::ops::{Op, TokenRef};
@@ -271,7 +272,15 @@ impl<'o> Context<'o> {
             }
             Op::Put { batch, mode } => outcome(e.put(batch, *mode), |_| Value::Unit),
             Op::DeleteGrant(id) => outcome(e.delete_grant(id), Value::Bool),
-            Op::Get { sync, key } => outcome(e.get(ro(sync).as_ref(), key), Value::Record),
+            Op::Get { sync, key } => {
+                let of = ro(sync);
+                let owned = e.get(of.as_ref(), key);
+                let lent = view::collect_get(e, of.as_ref(), key);
+                if let Some(why) = contradiction(&owned, &lent) {
+                    return Outcome::Incoherent(format!("get {key:?}: {why}"));
+                }
+                outcome(owned, Value::Record)
+            }
             Op::List {
                 sync,
                 query,
@@ -279,9 +288,19 @@ impl<'o> Context<'o> {
             } => {
                 let of = ro(sync);
                 let before = self.tokens.len();
+                let mut incoherent = None;
                 let paged = page_to_end(*page_size, &mut self.tokens, |req| {
-                    e.list(of.as_ref(), query, req)
+                    let owned = e.list(of.as_ref(), query, req);
+                    if incoherent.is_none() {
+                        let lent = view::collect_list(e, of.as_ref(), query, req);
+                        incoherent = contradiction(&owned, &lent)
+                            .map(|why| format!("list {query:?} after {:?}: {why}", req.token));
+                    }
+                    owned
                 });
+                if let Some(why) = incoherent {
+                    return Outcome::Incoherent(why);
+                }
                 for t in self.tokens.get(before..).unwrap_or_default() {
                     self.list_tokens
                         .push(((sync.clone(), query.clone()), t.clone()));
@@ -316,11 +335,14 @@ impl<'o> Context<'o> {
                             .unwrap_or_else(|| PageToken(String::new()))
                     }
                 };
-                match e.list(
-                    ro(sync).as_ref(),
-                    query,
-                    &PageRequest::after(*page_size, token),
-                ) {
+                let of = ro(sync);
+                let req = PageRequest::after(*page_size, token);
+                let owned = e.list(of.as_ref(), query, &req);
+                let lent = view::collect_list(e, of.as_ref(), query, &req);
+                if let Some(why) = contradiction(&owned, &lent) {
+                    return Outcome::Incoherent(format!("resumed list {query:?}: {why}"));
+                }
+                match owned {
                     Err(err) => err.into(),
                     Ok(p) => {
                         let more = p.next_token.is_some();
@@ -401,6 +423,21 @@ impl<'o> Context<'o> {
             Op::Reopen | Op::AdvanceClock(_) => unreachable!("handled before the match"),
         }
     }
+}
+
+/// How the lending form of a read contradicts its owned form (`None`: it does not): a
+/// different value, a different error kind, or success on one side only.
+fn contradiction<T: PartialEq + std::fmt::Debug>(
+    owned: &Result<T>,
+    lent: &Result<T>,
+) -> Option<String> {
+    let show = |r: &Result<T>| crate::run::text::abbreviate(&format!("{r:?}"));
+    let differ = match (owned, lent) {
+        (Ok(a), Ok(b)) => a != b,
+        (Err(a), Err(b)) => a.kind != b.kind,
+        _ => true,
+    };
+    differ.then(|| format!("owned {}, lending {}", show(owned), show(lent)))
 }
 
 /// Every page of a paged read, and the error kind that ended it early.
@@ -536,7 +573,7 @@ fn run(
         beat.inspect(|b| b.idle());
         run.ops_run = i + 1;
         let disagree =
-            matches!(expected, Outcome::Panic(_)) || outcomes.iter().any(|o| *o != expected);
+            expected.is_broken() || outcomes.iter().any(|o| *o != expected || o.is_broken());
         if let Some(trace) = trace.as_deref_mut() {
             let mut all = vec![(reference.label.clone(), expected.clone())];
             all.extend(

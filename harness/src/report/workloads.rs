@@ -134,11 +134,32 @@ pub const POINT_GET: Workload = Workload {
     bench: ENGINES_BENCH,
 };
 
+pub const POINT_GET_LENT: Workload = Workload {
+    group: "point_get_lent",
+    title: "Point gets, lending",
+    measures: "The same 1,000 gets through `visit_get`: each grant lent to the caller as a \
+               checked archive (its principal read from it), not decoded into an owned record.",
+    floor: None,
+    sampling: READS,
+    bench: ENGINES_BENCH,
+};
+
 pub const PAGE_ALL_GRANTS: Workload = Workload {
     group: "page_all_grants",
     title: "Paging through all grants",
     measures: "Every grant of a finished sync of N grants, 1,000 per page, each page resumed \
                from the previous page's token.",
+    floor: None,
+    sampling: READS,
+    bench: ENGINES_BENCH,
+};
+
+pub const PAGE_ALL_GRANTS_LENT: Workload = Workload {
+    group: "page_all_grants_lent",
+    title: "Paging through all grants, lending",
+    measures: "The same pages through `visit_list`: each grant lent as a checked archive (its \
+               principal read from it). Engines without a lending path of their own (SQLite, \
+               memory) lend through the default, which archives each owned record first.",
     floor: None,
     sampling: READS,
     bench: ENGINES_BENCH,
@@ -218,7 +239,7 @@ pub const WRITER_WITH_READERS: Workload = Workload {
 };
 
 /// Every workload, in report order.
-pub const WORKLOADS: [Workload; 14] = [
+pub const WORKLOADS: [Workload; 16] = [
     INGEST,
     INGEST_RAW_FLOOR,
     RESYNC_IF_NEWER,
@@ -226,7 +247,9 @@ pub const WORKLOADS: [Workload; 14] = [
     CLEANUP,
     CLONE,
     POINT_GET,
+    POINT_GET_LENT,
     PAGE_ALL_GRANTS,
+    PAGE_ALL_GRANTS_LENT,
     LIST_BY_PRINCIPAL,
     LIST_BY_ENTITLEMENT,
     READERS_ALONE,

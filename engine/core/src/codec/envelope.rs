@@ -14,9 +14,12 @@
 //! bytecheck (never unchecked access) and cross-check header against payload.
 
 use super::{take, take_array, CodecError};
-use crate::record::{Asset, Entitlement, Grant, Record, RecordRef, Resource, ResourceType};
+use crate::record::{
+    Asset, Entitlement, Grant, Record, RecordKind, RecordRef, Resource, ResourceType,
+};
 use crate::sync_run::SyncRun;
 use crate::time::Timestamp;
+use crate::view::RecordView;
 
 /// Version byte of the envelope format.
 pub const ENVELOPE_VERSION: u8 = 1;
@@ -237,35 +240,37 @@ pub fn same_but_discovered_at(a: &[u8], b: &[u8]) -> bool {
         && x.payload.get(field.end..) == y.payload.get(field.end..)
 }
 
-/// Decodes any record envelope (checksum, archive validation, header/payload agreement).
-pub fn decode_record(bytes: &[u8]) -> Result<Record, CodecError> {
+/// The record kind of an envelope's value kind (`None`: a sync run).
+fn record_kind(kind: ValueKind) -> Option<RecordKind> {
+    Some(match kind {
+        ValueKind::ResourceType => RecordKind::ResourceType,
+        ValueKind::Resource => RecordKind::Resource,
+        ValueKind::Entitlement => RecordKind::Entitlement,
+        ValueKind::Grant => RecordKind::Grant,
+        ValueKind::Asset => RecordKind::Asset,
+        ValueKind::SyncRun => return None,
+    })
+}
+
+/// Views any record envelope without decoding it: checksum, archive validation (bytecheck)
+/// and header/payload agreement, as [`decode_record`] checks; the view borrows `bytes`.
+pub fn view(bytes: &[u8]) -> Result<RecordView<'_>, CodecError> {
     let env = open(bytes)?;
-    let p = env.payload;
-    let record = match env.kind {
-        ValueKind::ResourceType => Record::ResourceType(
-            rkyv::from_bytes::<ResourceType, rkyv::rancor::Error>(p).map_err(archive_err)?,
-        ),
-        ValueKind::Resource => Record::Resource(
-            rkyv::from_bytes::<Resource, rkyv::rancor::Error>(p).map_err(archive_err)?,
-        ),
-        ValueKind::Entitlement => Record::Entitlement(
-            rkyv::from_bytes::<Entitlement, rkyv::rancor::Error>(p).map_err(archive_err)?,
-        ),
-        ValueKind::Grant => {
-            Record::Grant(rkyv::from_bytes::<Grant, rkyv::rancor::Error>(p).map_err(archive_err)?)
-        }
-        ValueKind::Asset => {
-            Record::Asset(rkyv::from_bytes::<Asset, rkyv::rancor::Error>(p).map_err(archive_err)?)
-        }
-        ValueKind::SyncRun => {
-            return Err(CodecError::Mismatch {
-                header: "SyncRun".into(),
-                payload: "a record expected".into(),
-            })
-        }
-    };
-    expect_time(env.discovered_at, record.discovered_at())?;
-    Ok(record)
+    let kind = record_kind(env.kind).ok_or_else(|| CodecError::Mismatch {
+        header: "SyncRun".into(),
+        payload: "a record expected".into(),
+    })?;
+    let view = crate::view::access(kind, env.payload).map_err(CodecError::Payload)?;
+    expect_time(env.discovered_at, view.discovered_at())?;
+    Ok(view)
+}
+
+/// Decodes any record envelope (checksum, archive validation, header/payload agreement):
+/// [`view`], then every field decoded.
+pub fn decode_record(bytes: &[u8]) -> Result<Record, CodecError> {
+    view(bytes)?
+        .to_record()
+        .map_err(|e| CodecError::Payload(e.message))
 }
 
 /// Decodes a sync-run envelope.

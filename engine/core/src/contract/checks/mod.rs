@@ -55,6 +55,7 @@ checks! {
     reads::tokens_resume_strictly_after, "§4", "a token resumes strictly after the last key, across writes and deletes";
     reads::bad_tokens_rejected, "§4", "malformed or foreign tokens (other list, filter or sync) are InvalidPageToken";
     reads::sync_runs_list_order, "§4", "sync runs list in ascending (started_at, id) order, paged";
+    reads::lending_reads_match_owned, "§4", "the lending get and list lend, as checked archives, exactly what the owned forms return: records, tokens, error kinds; a visitor's error ends the read";
     reads::stats_counts, "§4", "stats counts each kind, resources per type, in the resolved sync";
     maintenance::cleanup_rules, "§5", "cleanup keeps the latest full syncs, deletes older fulls and partials ended before the oldest kept started";
     maintenance::cleanup_spares_unfinished_and_viewed, "§5", "cleanup never deletes unfinished, current or viewed syncs; keep 0 is InvalidArgument";

@@ -589,3 +589,140 @@ pub fn stats_counts(cx: &mut Cx) -> CheckResult {
     let _ = cur;
     Ok(())
 }
+
+/// Outcomes of both forms agree: equal values, or errors of the same kind.
+fn same<T: PartialEq + std::fmt::Debug>(
+    owned: Result<T>,
+    lent: Result<T>,
+    what: &str,
+) -> CheckResult {
+    match (owned, lent) {
+        (Ok(a), Ok(b)) => ensure_eq!(b, a, "{what}: the lending form against the owned form"),
+        (Err(a), Err(b)) => ensure_eq!(b.kind, a.kind, "{what}: error kinds ({a} / {b})"),
+        (a, b) => ensure!(false, "{what}: owned {a:?}, lending {b:?}"),
+    }
+    Ok(())
+}
+
+pub fn lending_reads_match_owned(cx: &mut Cx) -> CheckResult {
+    let grants: Vec<Grant> = (0..7)
+        .map(|i| {
+            let who = if i % 2 == 0 { "alice" } else { "bob" };
+            grant(&format!("g{i}"), "member", "group", "eng", "user", who)
+        })
+        .collect();
+    let s = cx.full_sync(&[
+        RecordBatch::ResourceTypes(vec![rt("user"), rt("group")]),
+        RecordBatch::Resources(vec![
+            res("user", "alice"),
+            res("user", "bob"),
+            child("user", "carol", "group", "eng"),
+        ]),
+        RecordBatch::Entitlements(vec![ent("member", "group", "eng")]),
+        RecordBatch::Grants(grants),
+        RecordBatch::Assets(vec![asset("icon", b"\x00\xff\x7f")]),
+    ])?;
+    let queries = [
+        ListQuery::ResourceTypes,
+        ListQuery::Resources(ResourceFilter::default()),
+        ListQuery::Resources(ResourceFilter {
+            resource_type: Some("user".into()),
+            parent: None,
+        }),
+        ListQuery::Resources(ResourceFilter {
+            resource_type: None,
+            parent: Some(rid("group", "eng")),
+        }),
+        ListQuery::Entitlements(EntitlementFilter::default()),
+        all_grants(),
+        ListQuery::Grants(GrantFilter::Principal(rid("user", "bob"))),
+        ListQuery::Grants(GrantFilter::Entitlement {
+            id: "member".into(),
+            principal: Some(rid("user", "alice")),
+        }),
+        ListQuery::Grants(GrantFilter::ResourceType("group".into())),
+    ];
+    let mut lent = 0;
+    for sync in [Some(&s), None] {
+        for q in &queries {
+            for size in [1, 3, 0] {
+                // Page through with the owned form's tokens; each page is read both ways.
+                let mut req = PageRequest::first(size);
+                loop {
+                    let owned = cx.e().list(sync, q, &req);
+                    let visited = crate::view::collect_list(cx.e(), sync, q, &req);
+                    if let Ok(p) = &visited {
+                        lent += p.items.len();
+                    }
+                    let next = owned.as_ref().ok().and_then(|p| p.next_token.clone());
+                    same(
+                        owned,
+                        visited,
+                        &format!("{q:?} in {sync:?}, page size {size}, after {:?}", req.token),
+                    )?;
+                    match next {
+                        Some(t) => req = PageRequest::after(size, t),
+                        None => break,
+                    }
+                }
+            }
+        }
+    }
+    ensure!(lent > 0, "the lending lists lent nothing");
+    for key in [
+        RecordKey::Grant("g3".into()),
+        RecordKey::Grant("g9".into()),
+        RecordKey::Resource(rid("user", "carol")),
+        RecordKey::ResourceType("group".into()),
+        RecordKey::Entitlement("member".into()),
+        RecordKey::Asset("icon".into()),
+        RecordKey::Asset("none".into()),
+    ] {
+        for sync in [Some(&s), None] {
+            same(
+                cx.e().get(sync, &key),
+                crate::view::collect_get(cx.e(), sync, &key),
+                &format!("get {key:?} in {sync:?}"),
+            )?;
+        }
+    }
+    // Errors: the same kinds as the owned form, for a bad id, a missing sync and a bad token.
+    let missing = SyncId::new("no-such-sync");
+    let bad = PageRequest::after(2, PageToken("not a token".into()));
+    same(
+        cx.e()
+            .list(Some(&missing), &all_grants(), &PageRequest::first(2))
+            .map(|p| p.items),
+        crate::view::collect_list(
+            cx.e(),
+            Some(&missing),
+            &all_grants(),
+            &PageRequest::first(2),
+        )
+        .map(|p| p.items),
+        "list of a missing sync",
+    )?;
+    same(
+        cx.e().list(Some(&s), &all_grants(), &bad).map(|p| p.items),
+        crate::view::collect_list(cx.e(), Some(&s), &all_grants(), &bad).map(|p| p.items),
+        "list with a forged token",
+    )?;
+    same(
+        cx.e().get(Some(&s), &RecordKey::Grant(String::new())),
+        crate::view::collect_get(cx.e(), Some(&s), &RecordKey::Grant(String::new())),
+        "get of an empty id",
+    )?;
+    // A visitor's error ends the read and is its result.
+    let mut seen = 0;
+    let stopped = cx
+        .e()
+        .visit_list(Some(&s), &all_grants(), &PageRequest::first(0), &mut |_| {
+            seen += 1;
+            Err(Error::failed_precondition("visitor stops"))
+        });
+    ensure!(
+        matches!(&stopped, Err(e) if e.kind == ErrorKind::FailedPrecondition) && seen == 1,
+        "a visitor's error must end the list and be its result: {stopped:?} after {seen} visits"
+    );
+    Ok(())
+}

@@ -443,6 +443,7 @@ impl<B: KvBackend> SyncImport for KvImport<'_, B> {
                 &records,
                 PutMode::Replace,
                 &mut batch,
+                None,
             )?;
         }
         self.dirty = true;

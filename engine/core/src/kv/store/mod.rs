@@ -26,7 +26,7 @@ use crate::codec::key::{decode_key, prefix_successor, KeyBuilder, KeyKind, Owned
 use crate::contract::Opener;
 use crate::engine::{EngineConfig, StorageEngine, SyncImport};
 use crate::error::{Error, Result};
-use crate::page::{Page, PageRequest};
+use crate::page::{Page, PageRequest, PageToken};
 use crate::query::ListQuery;
 use crate::record::{PutMode, Record, RecordBatch, RecordKey};
 use crate::stats::Stats;
@@ -50,6 +50,12 @@ pub struct KvStore<B: KvBackend> {
     /// times a write call changed it.
     published: Mutex<(Handle, u64)>,
     latest: Mutex<LatestFull>,
+    /// The sync this handle created, whose record ranges hold only what this handle put
+    /// there, and the keys it put ([`writes::Written`]; `None`: no such sync, every put
+    /// reads).
+    fresh: Mutex<Option<(SyncId, writes::Written)>>,
+    /// A planted bug for the tests that show the checks catch a broken written-key set.
+    forgetful: std::sync::atomic::AtomicBool,
 }
 
 /// The writers' handle lock; dropping it publishes the handle to readers (after the write's
@@ -112,6 +118,27 @@ pub(crate) fn after(key: &[u8]) -> Vec<u8> {
     k
 }
 
+/// Whether `sync` holds no record of any kind (one seek per kind): what a new sync's set of
+/// written keys ([`writes::Written`]) starts from. Records under an id without a run are damage or an
+/// import's leftovers; a sync created over them reads before every put as usual.
+fn records_absent(snap: &dyn KvSnapshot, sync: &SyncId) -> Result<bool> {
+    for kind in crate::RecordKind::ALL {
+        let prefix = KeyBuilder::new(super::layout::primary_kind(kind))
+            .str(sync.as_str())
+            .finish();
+        let end = prefix_successor(&prefix);
+        let mut any = false;
+        snap.scan(&prefix, end.as_deref(), false, &mut |_, _| {
+            any = true;
+            Ok(false)
+        })?;
+        if any {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
 fn run_key(id: &SyncId) -> Vec<u8> {
     KeyBuilder::new(KeyKind::SyncRun).str(id.as_str()).finish()
 }
@@ -126,6 +153,15 @@ fn run_start_key(run: &SyncRun) -> Vec<u8> {
 /// Decodes the record stored at `key`; damage is `Corruption` naming the key.
 pub(crate) fn decode_record_at(key: &[u8], value: &[u8]) -> Result<Record> {
     envelope::decode_record(value).map_err(|e| e.corruption(format!("record at key {}", hex(key))))
+}
+
+/// What a read hands the stored bytes of each record to, with the key they are stored under.
+pub(crate) type Stored<'v> = dyn FnMut(&[u8], &[u8]) -> Result<()> + 'v;
+
+/// Views one stored record envelope in place ([`envelope::view`]), naming its key when the
+/// bytes are damaged.
+pub(crate) fn view_record_at<'v>(key: &[u8], value: &'v [u8]) -> Result<crate::RecordView<'v>> {
+    envelope::view(value).map_err(|e| e.corruption(format!("record at key {}", hex(key))))
 }
 
 /// Reads and decodes one stored record.
@@ -205,7 +241,18 @@ impl<B: KvBackend> KvStore<B> {
             handle: Mutex::new(Handle::default()),
             published: Mutex::new((Handle::default(), 0)),
             latest: Mutex::new(LatestFull::default()),
+            fresh: Mutex::new(None),
+            forgetful: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// Plants a bug, for tests of the checks only: from the next sync this handle creates on,
+    /// the set of keys it wrote forgets them, so a re-put of a key skips the read that index
+    /// upkeep and if-newer need (a stale index entry, an if-newer that always writes).
+    #[doc(hidden)]
+    pub fn plant_forgetful_written_keys(&self) {
+        self.forgetful
+            .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The backend underneath.
@@ -245,6 +292,12 @@ impl<B: KvBackend> KvStore<B> {
                 return Ok((handle, seen, snap));
             }
         }
+    }
+
+    fn fresh(&self) -> MutexGuard<'_, Option<(SyncId, writes::Written)>> {
+        // The set only grows, and before the batch it covers is written: a panic cannot
+        // leave a stored key out of it.
+        self.fresh.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn latest(&self) -> MutexGuard<'_, LatestFull> {
@@ -320,6 +373,24 @@ impl<B: KvBackend> KvStore<B> {
         self.latest_full(snap, seen)
     }
 
+    /// A point get in the sync a read resolves to (SPEC §2): hands `each` the stored bytes of
+    /// the record at `key`, with its primary key; `false` when it is absent or no sync
+    /// resolves. The owned and the lending get are this with a decoder or a viewer as `each`.
+    fn get_each(
+        &self,
+        sync: Option<&SyncId>,
+        key: &RecordKey,
+        each: &mut Stored<'_>,
+    ) -> Result<bool> {
+        key.validate()?;
+        let (handle, seen, snap) = self.view()?;
+        let Some(sync) = self.resolve(&snap, seen, sync, &handle)? else {
+            return Ok(false);
+        };
+        let pk = super::layout::primary_key_of(sync.as_str(), key);
+        snap.get(&pk, &mut |v| each(&pk, v))
+    }
+
     /// Mints a new sync id, refusing one that already exists.
     fn mint(&self, snap: &dyn KvSnapshot, now: crate::Timestamp) -> Result<SyncId> {
         let id = self.config.ids.next_id(now);
@@ -341,9 +412,11 @@ impl<B: KvBackend> KvStore<B> {
         parent: Option<SyncId>,
     ) -> Result<SyncId> {
         let now = self.config.clock.now();
-        let id = {
+        let (id, empty) = {
             let snap = self.backend.snapshot()?;
-            self.mint(&snap, now)?
+            let id = self.mint(&snap, now)?;
+            let empty = records_absent(&snap, &id)?;
+            (id, empty)
         };
         let run = SyncRun {
             id: id.clone(),
@@ -357,6 +430,12 @@ impl<B: KvBackend> KvStore<B> {
         put_run(&mut batch, &run)?;
         self.write_runs(&batch)?;
         handle.current = Some(id.clone());
+        *self.fresh() = empty.then(|| {
+            let forgetful = self.forgetful.load(std::sync::atomic::Ordering::Relaxed);
+            let mut written = writes::Written::default();
+            written.forgetful = forgetful;
+            (id.clone(), written)
+        });
         Ok(id)
     }
 
@@ -538,20 +617,31 @@ impl<B: KvBackend> StorageEngine for KvStore<B> {
     }
 
     fn get(&self, sync: Option<&SyncId>, key: &RecordKey) -> Result<Option<Record>> {
-        key.validate()?;
-        let (handle, seen, snap) = self.view()?;
-        let Some(sync) = self.resolve(&snap, seen, sync, &handle)? else {
-            return Ok(None);
-        };
-        let pk = super::layout::primary_key_of(sync.as_str(), key);
-        match get_record(&snap, &pk)? {
-            Some(r) if r.kind() != key.kind() => Err(Error::corruption(format!(
-                "key {} holds a {} record",
-                hex(&pk),
-                r.kind().name()
-            ))),
-            other => Ok(other),
-        }
+        let mut out = None;
+        self.get_each(sync, key, &mut |pk, v| {
+            let record = decode_record_at(pk, v)?;
+            if record.kind() != key.kind() {
+                return Err(reads::wrong_kind(pk, record.kind()));
+            }
+            out = Some(record);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    fn visit_get(
+        &self,
+        sync: Option<&SyncId>,
+        key: &RecordKey,
+        visit: &mut crate::Visitor<'_>,
+    ) -> Result<bool> {
+        self.get_each(sync, key, &mut |pk, v| {
+            let view = view_record_at(pk, v)?;
+            if view.kind() != key.kind() {
+                return Err(reads::wrong_kind(pk, view.kind()));
+            }
+            visit(view)
+        })
     }
 
     fn list(
@@ -564,6 +654,19 @@ impl<B: KvBackend> StorageEngine for KvStore<B> {
         let (handle, seen, snap) = self.view()?;
         let resolved = self.resolve(&snap, seen, sync, &handle)?;
         reads::list(&snap, resolved.as_ref(), query, page)
+    }
+
+    fn visit_list(
+        &self,
+        sync: Option<&SyncId>,
+        query: &ListQuery,
+        page: &PageRequest,
+        visit: &mut crate::Visitor<'_>,
+    ) -> Result<Option<PageToken>> {
+        query.validate()?;
+        let (handle, seen, snap) = self.view()?;
+        let resolved = self.resolve(&snap, seen, sync, &handle)?;
+        reads::visit_list(&snap, resolved.as_ref(), query, page, visit)
     }
 
     fn stats(&self, sync: Option<&SyncId>) -> Result<Stats> {

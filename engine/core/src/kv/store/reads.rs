@@ -1,14 +1,15 @@
 //! Reads: paged lists over primary or index keys, the sync-run list, and stats.
 
-use super::{decode_record_at, get_record, hex, key_parts, KvStore};
+use super::{decode_record_at, hex, key_parts, view_record_at, KvStore, Stored};
 use crate::codec::key::{prefix_successor, KeyBuilder, KeyKind, OwnedPart};
 use crate::codec::token::{decode_token, encode_token};
+use crate::engine::Visitor;
 use crate::error::{Error, Result};
 use crate::kv::backend::{KvBackend, KvSnapshot};
 use crate::kv::layout::{plan, primary_kind};
 use crate::page::{Page, PageRequest, PageToken};
 use crate::query::ListQuery;
-use crate::record::Record;
+use crate::record::{Record, RecordKind};
 use crate::stats::Stats;
 use crate::sync_run::{SyncId, SyncRun};
 
@@ -48,16 +49,21 @@ fn scan_page(
     Ok(out)
 }
 
-/// One page of a record list in `sync` (none: nothing resolves).
-pub(super) fn list(
+/// One page of a record list in `sync` (none: nothing resolves): hands `each` the stored
+/// bytes of every record of the page, in order, with the key they are stored under (for an
+/// index list, the record's primary key); returns the page's next token. The owned and the
+/// lending list are this scan with a decoder or a viewer as `each`, so they cannot disagree
+/// on what a page holds.
+pub(super) fn list_each(
     snap: &dyn KvSnapshot,
     sync: Option<&SyncId>,
     query: &ListQuery,
     page: &PageRequest,
-) -> Result<Page<Record>> {
+    each: &mut Stored<'_>,
+) -> Result<Option<PageToken>> {
     let Some(sync) = sync else {
         return match page.token {
-            None => Ok(Page::empty()),
+            None => Ok(None),
             Some(_) => Err(Error::invalid_page_token(
                 "page token: no sync to read resolves now",
             )),
@@ -68,57 +74,93 @@ pub(super) fn list(
     let end = prefix_successor(&plan.prefix);
     let size = page.effective_size();
     let want = query.kind();
-    // Records are decoded straight from the backend's bytes inside the scan; only the page's
-    // last key is copied (for its token).
-    let mut items = Vec::with_capacity(size.min(1024));
+    // Values are handed on straight from the backend's buffers inside the scan; only the
+    // page's last key is copied (for its token).
+    let mut n = 0;
     let mut last: Option<Vec<u8>> = None;
     let mut more = false;
     snap.scan(&start, end.as_deref(), false, &mut |key, value| {
-        if items.len() == size {
+        if n == size {
             more = true;
             return Ok(false);
         }
-        let record = match plan.index_pk_parts {
-            None => decode_record_at(key, value)?,
-            Some(n) => {
+        match plan.index_pk_parts {
+            None => each(key, value)?,
+            Some(parts_in_pk) => {
                 let parts = crate::codec::key::decode_key(key)
                     .map_err(|e| e.corruption(format!("index key {}", hex(key))))?
                     .parts;
                 let pk_parts = parts
-                    .get(parts.len().saturating_sub(n)..)
+                    .get(parts.len().saturating_sub(parts_in_pk)..)
                     .unwrap_or_default();
                 let mut b = KeyBuilder::new(primary_kind(want)).str(sync.as_str());
                 for p in pk_parts {
                     b = b.part(p.as_part());
                 }
                 let pk = b.finish();
-                get_record(snap, &pk)?.ok_or_else(|| {
-                    Error::corruption(format!(
+                if !snap.get(&pk, &mut |v| each(&pk, v))? {
+                    return Err(Error::corruption(format!(
                         "index entry {} points to missing record {}",
                         hex(key),
                         hex(&pk)
-                    ))
-                })?
+                    )));
+                }
             }
-        };
-        if record.kind() != want {
-            return Err(Error::corruption(format!(
-                "key {} holds a {} record",
-                hex(key),
-                record.kind().name()
-            )));
         }
-        items.push(record);
-        if items.len() == size {
+        n += 1;
+        if n == size {
             last = Some(key.to_vec());
         }
         Ok(true)
     })?;
-    let next_token = match (more, last) {
+    Ok(match (more, last) {
         (true, Some(last)) => Some(encode_token(&plan.prefix, &last)),
         _ => None,
-    };
+    })
+}
+
+/// A record of another kind than its list's, as corruption naming its key.
+pub(super) fn wrong_kind(key: &[u8], got: RecordKind) -> Error {
+    Error::corruption(format!("key {} holds a {} record", hex(key), got.name()))
+}
+
+/// One page of a record list in `sync`, decoded into owned records.
+pub(super) fn list(
+    snap: &dyn KvSnapshot,
+    sync: Option<&SyncId>,
+    query: &ListQuery,
+    page: &PageRequest,
+) -> Result<Page<Record>> {
+    let want = query.kind();
+    let mut items = Vec::with_capacity(page.effective_size().min(1024));
+    let next_token = list_each(snap, sync, query, page, &mut |key, value| {
+        let record = decode_record_at(key, value)?;
+        if record.kind() != want {
+            return Err(wrong_kind(key, record.kind()));
+        }
+        items.push(record);
+        Ok(())
+    })?;
     Ok(Page { items, next_token })
+}
+
+/// One page of a record list in `sync`, each record lent to `visit` as the validated archive
+/// in the backend's buffer (nothing decoded, nothing allocated per record).
+pub(super) fn visit_list(
+    snap: &dyn KvSnapshot,
+    sync: Option<&SyncId>,
+    query: &ListQuery,
+    page: &PageRequest,
+    visit: &mut Visitor<'_>,
+) -> Result<Option<PageToken>> {
+    let want = query.kind();
+    list_each(snap, sync, query, page, &mut |key, value| {
+        let view = view_record_at(key, value)?;
+        if view.kind() != want {
+            return Err(wrong_kind(key, view.kind()));
+        }
+        visit(view)
+    })
 }
 
 /// Record counts of `sync`, from keys alone.

@@ -34,18 +34,94 @@ fn stored_time(snap: &dyn KvSnapshot, key: &[u8]) -> Result<Option<Timestamp>> {
     Ok(out)
 }
 
+/// What the writer knows exactly about the sync it created in this handle: a fingerprint
+/// (64-bit hash) of every primary key a put of this handle has planned into it. The sync's
+/// record ranges were empty when it was created (checked then) and only the handle's writer
+/// puts records into its current sync, so a key whose fingerprint is not in the set cannot
+/// be stored: a put skips the read of the old record that index upkeep and if-newer would
+/// otherwise make (in an LSM, a point read through every level). The set is exact on
+/// negatives; a fingerprint that is there (the key was written, or a collision) means a read
+/// as before. Past [`Written::MAX_KEYS`] keys it stops answering, so its memory stays bounded
+/// (about 16 bytes a key).
+#[derive(Debug, Default)]
+pub(crate) struct Written {
+    keys: std::collections::HashSet<u64, std::hash::BuildHasherDefault<Fingerprint>>,
+    full: bool,
+    /// A planted bug (`KvStore::plant_forgetful_written_keys`): keys are never recorded, so
+    /// every key looks absent and a re-put skips its read.
+    pub(crate) forgetful: bool,
+}
+
+/// The hasher of a set of fingerprints: they are hashes already.
+#[derive(Default)]
+pub(crate) struct Fingerprint(u64);
+
+impl std::hash::Hasher for Fingerprint {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+impl Written {
+    /// Keys past which the set stops answering (and stops growing).
+    pub(crate) const MAX_KEYS: usize = 4 << 20;
+
+    fn fingerprint(pk: &[u8]) -> u64 {
+        use std::hash::{BuildHasher, BuildHasherDefault};
+        BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(pk)
+    }
+
+    /// Whether `pk`, a primary key in the set's sync, is known to be absent.
+    fn absent(&self, pk: &[u8]) -> bool {
+        !self.full && !self.keys.contains(&Self::fingerprint(pk))
+    }
+
+    /// Records that `pk` may now be stored.
+    fn insert(&mut self, pk: &[u8]) {
+        if self.full || self.forgetful {
+            return;
+        }
+        if self.keys.len() >= Self::MAX_KEYS {
+            self.full = true;
+            self.keys = Default::default();
+            return;
+        }
+        self.keys.insert(Self::fingerprint(pk));
+    }
+}
+
 /// Adds the writes of `records` under `mode` to `batch`, reading what it needs from `snap`:
 /// within the batch later records win (replace) or compete with earlier ones (if-newer);
-/// a written record replaces the stored one and its index entries.
+/// a written record replaces the stored one and its index entries. With the `written` set of
+/// a sync created in this handle, keys it does not hold are known absent and not read, and
+/// the batch's keys join it (before the batch is written: a key whose write failed counts as
+/// possibly stored).
 pub(crate) fn plan_put<T: KvRecord>(
     snap: &dyn KvSnapshot,
     sync: &str,
     records: &[T],
     mode: PutMode,
     batch: &mut WriteBatch,
+    written: Option<&mut Written>,
 ) -> Result<()> {
     // Each primary key is built once; the map borrows it, and the batch takes it at the end.
     let mut pks: Vec<Vec<u8>> = records.iter().map(|r| r.primary_key(sync)).collect();
+    let known_absent: Vec<bool> = match written {
+        Some(w) => {
+            let absent = pks.iter().map(|pk| w.absent(pk)).collect();
+            pks.iter().for_each(|pk| w.insert(pk));
+            absent
+        }
+        None => vec![false; pks.len()],
+    };
     let mut slots: Vec<Slot<'_, T>> = Vec::with_capacity(records.len());
     {
         let mut slot_of: HashMap<&[u8], usize> = HashMap::with_capacity(records.len());
@@ -56,8 +132,10 @@ pub(crate) fn plan_put<T: KvRecord>(
                     .ok_or_else(|| Error::io("plan_put: a slot index out of range"))?,
                 Entry::Vacant(e) => {
                     let current = match mode {
-                        PutMode::IfNewer => stored_time(snap, pk.as_slice())?,
-                        PutMode::Replace => None,
+                        PutMode::IfNewer if !known_absent.get(i).copied().unwrap_or(false) => {
+                            stored_time(snap, pk.as_slice())?
+                        }
+                        PutMode::IfNewer | PutMode::Replace => None,
                     };
                     e.insert(slots.len());
                     slots.push(Slot {
@@ -90,8 +168,10 @@ pub(crate) fn plan_put<T: KvRecord>(
 
         old_index.clear();
         new_index.clear();
+        let absent = known_absent.get(slot.pk).copied().unwrap_or(false);
         if T::INDEXED {
-            if let Some(old) = get_record(snap, &pk)? {
+            let old = if absent { None } else { get_record(snap, &pk)? };
+            if let Some(old) = old {
                 let old = T::from_record(old).ok_or_else(|| {
                     Error::corruption(format!("key {} holds another record kind", hex(&pk)))
                 })?;
@@ -121,13 +201,14 @@ pub(crate) fn plan_batch(
     records: &RecordBatch,
     mode: PutMode,
     batch: &mut WriteBatch,
+    written: Option<&mut Written>,
 ) -> Result<()> {
     match records {
-        RecordBatch::ResourceTypes(v) => plan_put(snap, sync, v, mode, batch),
-        RecordBatch::Resources(v) => plan_put(snap, sync, v, mode, batch),
-        RecordBatch::Entitlements(v) => plan_put(snap, sync, v, mode, batch),
-        RecordBatch::Grants(v) => plan_put(snap, sync, v, mode, batch),
-        RecordBatch::Assets(v) => plan_put(snap, sync, v, mode, batch),
+        RecordBatch::ResourceTypes(v) => plan_put(snap, sync, v, mode, batch, written),
+        RecordBatch::Resources(v) => plan_put(snap, sync, v, mode, batch, written),
+        RecordBatch::Entitlements(v) => plan_put(snap, sync, v, mode, batch, written),
+        RecordBatch::Grants(v) => plan_put(snap, sync, v, mode, batch, written),
+        RecordBatch::Assets(v) => plan_put(snap, sync, v, mode, batch, written),
     }
 }
 
@@ -142,7 +223,12 @@ impl<B: KvBackend> KvStore<B> {
         let mut batch = WriteBatch::new();
         {
             let snap = self.backend.snapshot()?;
-            plan_batch(&snap, sync.as_str(), records, mode, &mut batch)?;
+            let mut fresh = self.fresh();
+            let written = match &mut *fresh {
+                Some((id, w)) if id == sync => Some(w),
+                _ => None,
+            };
+            plan_batch(&snap, sync.as_str(), records, mode, &mut batch, written)?;
         }
         if batch.is_empty() {
             return Ok(());
@@ -205,6 +291,70 @@ impl KvSnapshot for Empty {
 pub fn fresh_writes(sync: &SyncId, records: &RecordBatch) -> Result<WriteBatch> {
     records.validate(usize::MAX)?;
     let mut batch = WriteBatch::new();
-    plan_batch(&Empty, sync.as_str(), records, PutMode::Replace, &mut batch)?;
+    plan_batch(
+        &Empty,
+        sync.as_str(),
+        records,
+        PutMode::Replace,
+        &mut batch,
+        None,
+    )?;
     Ok(batch)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+    use crate::contract::g;
+
+    /// A snapshot of an empty store that counts its point reads.
+    #[derive(Default)]
+    struct Counting(Cell<usize>);
+
+    impl KvSnapshot for Counting {
+        fn get(&self, _: &[u8], _: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<bool> {
+            self.0.set(self.0.get() + 1);
+            Ok(false)
+        }
+        fn scan(
+            &self,
+            _: &[u8],
+            _: Option<&[u8]>,
+            _: bool,
+            _: crate::kv::ScanVisitor<'_>,
+        ) -> Result<()> {
+            Ok(())
+        }
+    }
+
+    fn put(snap: &Counting, ids: &[&str], mode: PutMode, f: Option<&mut Written>) -> usize {
+        let before = snap.0.get();
+        let grants: Vec<_> = ids.iter().map(|i| g(i)).collect();
+        plan_put(snap, "s", &grants, mode, &mut WriteBatch::new(), f).unwrap();
+        snap.0.get() - before
+    }
+
+    /// Keys the set does not hold are not read; a key written before is, in either mode;
+    /// without a set every key is; a full set answers nothing.
+    #[test]
+    fn a_written_set_skips_exactly_the_reads_of_keys_never_written() {
+        let snap = Counting::default();
+        let mut w = Written::default();
+        assert_eq!(put(&snap, &["b", "a"], PutMode::Replace, Some(&mut w)), 0);
+        assert_eq!(put(&snap, &["d", "c"], PutMode::IfNewer, Some(&mut w)), 0);
+        // "b" may be stored: read (if-newer reads its time, the index upkeep its record).
+        assert_eq!(put(&snap, &["b", "e"], PutMode::Replace, Some(&mut w)), 1);
+        assert_eq!(put(&snap, &["e"], PutMode::IfNewer, Some(&mut w)), 2);
+        // Twice in one batch: one slot, one read decision.
+        assert_eq!(
+            put(&snap, &["z", "z", "a"], PutMode::Replace, Some(&mut w)),
+            1
+        );
+        assert_eq!(put(&snap, &["z"], PutMode::Replace, Some(&mut w)), 1);
+        assert_eq!(put(&snap, &["x", "y"], PutMode::Replace, None), 2);
+        w.full = true;
+        assert_eq!(put(&snap, &["q"], PutMode::Replace, Some(&mut w)), 1);
+    }
 }
