@@ -38,6 +38,8 @@ pub struct Input<'a> {
     pub report_command: String,
     /// Hand-written analysis to include (markdown).
     pub notes: Option<String>,
+    /// The one-shot run at the seeds' scale, if one was made (`oneshot.json`).
+    pub oneshot: Option<super::oneshot::OneShot>,
 }
 
 /// The rendered report: the markdown and `(file name, svg)` charts it links to.
@@ -417,6 +419,10 @@ pub fn render(input: &Input<'_>) -> Rendered {
     }
 
     interference(&mut s, ms, &engines);
+
+    if let Some(o) = &input.oneshot {
+        s.push_str(&super::oneshot::section(o));
+    }
 
     if let Some(notes) = &input.notes {
         let _ = writeln!(s, "## Notes\n\n{}\n", notes.trim());

@@ -11,6 +11,7 @@ pub mod compare;
 pub mod criterion;
 pub mod machine;
 pub mod markdown;
+pub mod oneshot;
 pub mod results;
 mod run_info;
 pub mod svg;
@@ -18,7 +19,7 @@ pub mod workloads;
 
 use std::path::{Path, PathBuf};
 
-pub use run_info::{criterion_dir, run_info_file, RunInfo, RUN_INFO_FILE};
+pub use run_info::{criterion_dir, git_describe, run_info_file, RunInfo, RUN_INFO_FILE};
 
 /// What `write_report` produced.
 #[derive(Debug)]
@@ -88,6 +89,7 @@ pub fn write_report(
         engines_recorded: recorded.is_some(),
         report_command: report_command.to_string(),
         notes,
+        oneshot: read_oneshot(&out.join(oneshot::ONESHOT_FILE))?,
     };
     let rendered = markdown::render(&input);
     std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
@@ -104,6 +106,17 @@ pub fn write_report(
         charts: rendered.charts.len(),
         measurements: results.measurements.len(),
     })
+}
+
+/// The one-shot run saved at `path`, if there is one.
+fn read_oneshot(path: &Path) -> Result<Option<oneshot::OneShot>, String> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| format!("{}: {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    }
 }
 
 /// Compares two saved criterion baselines in `criterion_dir`; `threshold` is a fraction.

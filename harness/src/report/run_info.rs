@@ -144,7 +144,8 @@ pub fn criterion_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("target/criterion"))
 }
 
-fn git_describe() -> Option<String> {
+/// `git describe --always --dirty` of the working tree, if git can tell.
+pub fn git_describe() -> Option<String> {
     let out = std::process::Command::new("git")
         .args(["describe", "--always", "--dirty"])
         .output()

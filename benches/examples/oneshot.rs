@@ -1,0 +1,305 @@
+//! The one-shot run at the seeds' scale: every workload of
+//! `syncproof_harness::report::oneshot::STEPS` once per engine on N grants (default 1M), timed
+//! by the wall clock, with each engine's peak memory and its store's bytes on disk. Each
+//! engine runs in a child process of its own (this binary re-executed), so its peak RSS is
+//! its own. Writes `reports/oneshot.json` (or `--out`), which `syncproof report` renders as a
+//! section of the report, and prints that section.
+//!
+//! `cargo run --release -p syncproof-benches --example oneshot -- [--grants N]
+//! [--engines a,b] [--out FILE]`
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::Instant;
+
+use syncproof_benches::{half_newer, shape};
+use syncproof_engine::codec::envelope;
+use syncproof_engine::page::read_all;
+use syncproof_engine::*;
+use syncproof_harness::engines;
+use syncproof_harness::report::machine::Machine;
+use syncproof_harness::report::oneshot::{self, EngineShot, OneShot, STEPS};
+use syncproof_harness::workload::{batches, grant, records_per_sync, write_sync_of};
+
+const CHILD: &str = "--child";
+
+struct Args {
+    grants: usize,
+    engines: Option<String>,
+    out: PathBuf,
+    child: Option<String>,
+}
+
+fn parse() -> Result<Args, String> {
+    let mut a = Args {
+        grants: 1_000_000,
+        engines: None,
+        out: PathBuf::from("reports").join(oneshot::ONESHOT_FILE),
+        child: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or(format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--grants" => {
+                let v = value()?;
+                a.grants = syncproof_benches::parse_sizes(&v)?
+                    .first()
+                    .copied()
+                    .ok_or(format!("--grants {v:?}: no count"))?;
+            }
+            "--engines" => a.engines = Some(value()?),
+            "--out" => a.out = PathBuf::from(value()?),
+            CHILD => a.child = Some(value()?),
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok(a)
+}
+
+fn main() -> ExitCode {
+    let args = match parse() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("oneshot: {e}\nusage: oneshot [--grants N] [--engines a,b] [--out FILE]");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match &args.child {
+        Some(engine) => child(engine, args.grants).map(|shot| {
+            let json = serde_json::to_string(&shot).unwrap_or_default();
+            println!("{json}");
+        }),
+        None => parent(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("oneshot: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Runs every engine in a child, then writes and prints the result.
+fn parent(args: &Args) -> Result<(), String> {
+    let infos = engines::select(args.engines.as_deref())?;
+    let exe = std::env::current_exe().map_err(|e| format!("this executable: {e}"))?;
+    let sh = shape(args.grants);
+    let raw_bytes_per_sync = batches(sh, 0)
+        .flat_map(|b| b.to_records())
+        .map(|r| envelope::encode_record(&r).map(|v| v.len() as u64))
+        .sum::<Result<u64, _>>()
+        .map_err(|e| format!("a workload record does not encode: {e}"))?;
+    let started_unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let mut shots = Vec::new();
+    for info in &infos {
+        eprintln!("oneshot: {} on {} grants", info.name, args.grants);
+        let out = Command::new(&exe)
+            .args([CHILD, info.name, "--grants", &args.grants.to_string()])
+            .stderr(Stdio::inherit())
+            .output()
+            .map_err(|e| format!("{}: spawn: {e}", info.name))?;
+        if !out.status.success() {
+            return Err(format!("{}: the child failed ({})", info.name, out.status));
+        }
+        let shot: EngineShot = serde_json::from_slice(&out.stdout)
+            .map_err(|e| format!("{}: the child's result: {e}", info.name))?;
+        shots.push(shot);
+    }
+    let result = OneShot {
+        grants: args.grants as u64,
+        records_per_sync: records_per_sync(&sh),
+        raw_bytes_per_sync,
+        command: format!(
+            "cargo run --release -p syncproof-benches --example oneshot -- --grants {}{}",
+            args.grants,
+            args.engines
+                .as_ref()
+                .map(|e| format!(" --engines {e}"))
+                .unwrap_or_default()
+        ),
+        commit: syncproof_harness::report::git_describe().unwrap_or_else(|| "unknown".into()),
+        started_unix,
+        machine: Machine::this(),
+        engines: shots,
+    };
+    let json = serde_json::to_string_pretty(&result).map_err(|e| e.to_string())?;
+    if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    std::fs::write(&args.out, json + "\n").map_err(|e| format!("{}: {e}", args.out.display()))?;
+    print!("{}", oneshot::section(&result));
+    eprintln!("oneshot: wrote {}", args.out.display());
+    Ok(())
+}
+
+/// Bytes the files under `dir` take on disk (allocated blocks).
+fn on_disk(dir: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let mut total = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            match e.metadata() {
+                Ok(m) if m.is_dir() => stack.push(e.path()),
+                Ok(m) => total += m.blocks() * 512,
+                Err(_) => {}
+            }
+        }
+    }
+    total
+}
+
+/// This process's peak resident memory (`VmHWM`), in bytes.
+fn peak_rss() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// Every step on one engine's store; the result for the parent.
+fn child(engine: &str, n: usize) -> Result<EngineShot, String> {
+    let info = engines::select(Some(engine))?
+        .into_iter()
+        .next()
+        .ok_or(format!("no engine {engine}"))?;
+    let opener = (info.opener)();
+    let dir = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
+    let e = opener
+        .open(dir.path(), EngineConfig::default())
+        .map_err(|e| format!("open: {e}"))?;
+    let e = e.as_ref();
+    let sh = shape(n);
+    let mut seconds: Vec<(String, f64)> = Vec::new();
+    let mut step = |name: &str, f: &mut dyn FnMut() -> Result<()>| -> Result<(), String> {
+        let t = Instant::now();
+        f().map_err(|err| format!("{engine} {name}: {err}"))?;
+        let s = t.elapsed().as_secs_f64();
+        eprintln!("oneshot: {engine} {name}: {s:.2} s");
+        let _ = std::io::stderr().flush();
+        seconds.push((name.to_string(), s));
+        Ok(())
+    };
+    let flushed = |e: &dyn StorageEngine, id: SyncId| e.flush().map(|()| id);
+
+    let v0: Vec<RecordBatch> = batches(sh, 0).collect();
+    let mut first = None;
+    step("ingest", &mut || {
+        first = Some(flushed(e, write_sync_of(e, &v0, &mut |_| {})?)?);
+        Ok(())
+    })?;
+    let bytes_after_ingest = on_disk(dir.path());
+    let v1: Vec<RecordBatch> = batches(sh, 1).collect();
+    let mut second = None;
+    step("ingest_second", &mut || {
+        second = Some(flushed(e, write_sync_of(e, &v1, &mut |_| {})?)?);
+        Ok(())
+    })?;
+    drop(v1);
+    let (Some(first), Some(second)) = (first, second) else {
+        return Err("the syncs were not written".into());
+    };
+    let all = ListQuery::Grants(GrantFilter::All);
+    let expect = |what: &str, got: usize, want: usize| {
+        if got == want {
+            Ok(())
+        } else {
+            Err(Error::corruption(format!(
+                "{what}: {got} records, {want} expected"
+            )))
+        }
+    };
+    step("page_all_grants", &mut || {
+        let got = read_all(1_000, |req| e.list(Some(&second), &all, req))?.len();
+        expect("page_all_grants", got, n)
+    })?;
+    step("page_all_grants_lent", &mut || {
+        let (mut got, mut req) = (0, PageRequest::first(1_000));
+        loop {
+            let next = e.visit_list(Some(&second), &all, &req, &mut |v| {
+                got += usize::from(!v.id().is_empty());
+                Ok(())
+            })?;
+            match next {
+                Some(t) => req = PageRequest::after(1_000, t),
+                None => break,
+            }
+        }
+        expect("page_all_grants_lent", got, n)
+    })?;
+    let queries: Vec<ListQuery> = (0..100)
+        .map(|u| {
+            let p = ResourceId::new("user", format!("{:07}", u * 7 % sh.users));
+            ListQuery::Grants(GrantFilter::Principal(p))
+        })
+        .chain((0..sh.groups.min(100)).map(|i| {
+            ListQuery::Grants(GrantFilter::Entitlement {
+                id: grant(&sh, i * 13 % sh.groups, 0).entitlement.id,
+                principal: None,
+            })
+        }))
+        .collect();
+    step("index_lists", &mut || {
+        let mut got = 0;
+        for q in &queries {
+            got += read_all(1_000, |req| e.list(Some(&second), q, req))?.len();
+        }
+        if got == 0 {
+            return Err(Error::corruption("the index lists found nothing"));
+        }
+        Ok(())
+    })?;
+    step("diff", &mut || {
+        e.generate_sync_diff(&first, &second)?;
+        e.flush()
+    })?;
+    // The third sync holds the first one's records before the timed if-newer pass.
+    e.start_new_sync(SyncType::Full, None)
+        .and_then(|_| v0.iter().try_for_each(|b| e.put(b, PutMode::Replace)))
+        .and_then(|()| e.flush())
+        .map_err(|err| format!("{engine}: the third sync: {err}"))?;
+    drop(v0);
+    let again = half_newer(n);
+    step("resync_if_newer", &mut || {
+        for b in &again {
+            e.put(b, PutMode::IfNewer)?;
+        }
+        e.end_sync()?;
+        e.flush()
+    })?;
+    drop(again);
+    let bytes_before_cleanup = on_disk(dir.path());
+    step("cleanup", &mut || {
+        let deleted = e.cleanup(1)?;
+        if deleted.len() < 2 {
+            return Err(Error::corruption(format!(
+                "cleanup deleted {} syncs, at least 2 expected",
+                deleted.len()
+            )));
+        }
+        e.flush()
+    })?;
+    let bytes_after_cleanup = on_disk(dir.path());
+    debug_assert_eq!(seconds.len(), STEPS.len());
+    Ok(EngineShot {
+        engine: engine.to_string(),
+        seconds,
+        peak_rss_bytes: peak_rss(),
+        bytes_after_ingest,
+        bytes_before_cleanup,
+        bytes_after_cleanup,
+    })
+}
