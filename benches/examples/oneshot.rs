@@ -100,15 +100,44 @@ fn parent(args: &Args) -> Result<(), String> {
         eprintln!("oneshot: {} on {} grants", info.name, args.grants);
         let out = Command::new(&exe)
             .args([CHILD, info.name, "--grants", &args.grants.to_string()])
-            .stderr(Stdio::inherit())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .output()
             .map_err(|e| format!("{}: spawn: {e}", info.name))?;
-        if !out.status.success() {
-            return Err(format!("{}: the child failed ({})", info.name, out.status));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        eprint!("{stderr}");
+        if out.status.success() {
+            let shot: EngineShot = serde_json::from_slice(&out.stdout)
+                .map_err(|e| format!("{}: the child's result: {e}", info.name))?;
+            shots.push(shot);
+        } else {
+            // The steps it finished, from its progress lines; the run goes on.
+            let prefix = format!("oneshot: {} ", info.name);
+            let seconds = stderr
+                .lines()
+                .filter_map(|l| l.strip_prefix(&prefix))
+                .filter_map(|l| l.split_once(": "))
+                .filter_map(|(step, t)| {
+                    let t = t.strip_suffix(" s")?.parse::<f64>().ok()?;
+                    Some((step.to_string(), t))
+                })
+                .collect();
+            let failed = format!(
+                "its process ended with {} after {}",
+                out.status,
+                stderr.lines().last().unwrap_or("no output")
+            );
+            eprintln!("oneshot: {}: {failed}", info.name);
+            shots.push(EngineShot {
+                engine: info.name.to_string(),
+                seconds,
+                peak_rss_bytes: 0,
+                bytes_after_ingest: 0,
+                bytes_before_cleanup: 0,
+                bytes_after_cleanup: 0,
+                failed: Some(failed),
+            });
         }
-        let shot: EngineShot = serde_json::from_slice(&out.stdout)
-            .map_err(|e| format!("{}: the child's result: {e}", info.name))?;
-        shots.push(shot);
     }
     let result = OneShot {
         grants: args.grants as u64,
@@ -301,5 +330,6 @@ fn child(engine: &str, n: usize) -> Result<EngineShot, String> {
         bytes_after_ingest,
         bytes_before_cleanup,
         bytes_after_cleanup,
+        failed: None,
     })
 }

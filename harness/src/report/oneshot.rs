@@ -60,6 +60,10 @@ pub struct EngineShot {
     pub bytes_before_cleanup: u64,
     /// … after the cleanup and a flush.
     pub bytes_after_cleanup: u64,
+    /// Why the engine's run did not finish (its child's exit), if it did not: the steps it
+    /// finished are in `seconds`.
+    #[serde(default)]
+    pub failed: Option<String>,
 }
 
 impl EngineShot {
@@ -171,6 +175,15 @@ pub fn section(o: &OneShot) -> String {
         let _ = write!(s, " {amp:.2}× |");
     }
     let _ = writeln!(s, "\n");
+    for e in o.engines.iter().filter(|e| e.failed.is_some()) {
+        let _ = writeln!(
+            s,
+            "**{}** did not finish: {}. The steps it finished are above; its memory and disk \
+             figures were not taken.\n",
+            e.engine,
+            e.failed.as_deref().unwrap_or_default()
+        );
+    }
     let _ = writeln!(
         s,
         "Raw record bytes: {} per sync ({} records, archived as the key-value engines store \
@@ -206,6 +219,7 @@ mod tests {
             bytes_after_ingest: 300,
             bytes_before_cleanup: 900,
             bytes_after_cleanup: 300,
+            failed: None,
         }
     }
 
