@@ -179,24 +179,25 @@ fn list_all(e: &dyn StorageEngine, sync: &SyncId, query: &ListQuery) -> usize {
         .len()
 }
 
-/// Pages through every page of `query` in `sync` with the lending list, reading each
-/// record's id from its view; the number of records and the id bytes seen.
-fn lend_all(e: &dyn StorageEngine, sync: &SyncId, query: &ListQuery) -> (usize, usize) {
-    let (mut n, mut bytes) = (0, 0);
-    let mut req = PageRequest::first(1_000);
-    loop {
-        let next = e
-            .visit_list(Some(sync), query, &req, &mut |v| {
-                n += 1;
-                bytes += v.id().len();
-                Ok(())
-            })
-            .unwrap();
-        match next {
-            Some(t) => req = PageRequest::after(1_000, t),
-            None => return (n, bytes),
-        }
+/// One read workload's group: `read` (which asserts what it read) on every engine's store of
+/// one finished sync of N grants; `elements` is what one iteration reads.
+fn read_group(
+    c: &mut Criterion,
+    w: &Workload,
+    stores: &[(&str, LazySync)],
+    n: usize,
+    elements: u64,
+    read: impl Fn(&dyn StorageEngine, &SyncId),
+) {
+    let mut g = group(c, w);
+    g.throughput(Throughput::Elements(elements));
+    for (name, store) in stores {
+        g.bench_with_input(BenchmarkId::new(*name, n), &n, |b, _| {
+            let (e, id) = store.get();
+            b.iter(|| read(e, id))
+        });
     }
+    g.finish();
 }
 
 fn reads(c: &mut Criterion) {
@@ -208,80 +209,45 @@ fn reads(c: &mut Criterion) {
             .map(|info| (info.name, LazySync::new((info.opener)(), n)))
             .collect();
 
-        let mut g = group(c, &POINT_GET);
-        g.throughput(Throughput::Elements(1_000));
-        for (name, store) in &stores {
-            g.bench_with_input(BenchmarkId::new(*name, n), &n, |b, _| {
-                let (e, id) = store.get();
-                b.iter(|| {
-                    for i in 0..1_000 {
-                        let key = RecordKey::Grant(grant(&sh, (i * 7919) % n, 0).id);
-                        assert!(e.get(Some(id), &key).unwrap().is_some());
-                    }
-                })
-            });
-        }
-        g.finish();
+        // The keys are built before timing.
+        let keys: Vec<RecordKey> = (0..1_000)
+            .map(|i| RecordKey::Grant(grant(&sh, (i * 7919) % n, 0).id))
+            .collect();
+        read_group(c, &POINT_GET, &stores, n, 1_000, |e, id| {
+            for key in &keys {
+                assert!(e.get(Some(id), key).unwrap().is_some());
+            }
+        });
+        read_group(c, &POINT_GET_LENT, &stores, n, 1_000, |e, id| {
+            for key in &keys {
+                let mut principal = 0;
+                let found = e
+                    .visit_get(Some(id), key, &mut |v| {
+                        if let RecordView::Grant(g) = v {
+                            principal = g.principal.resource.len();
+                        }
+                        Ok(())
+                    })
+                    .unwrap();
+                assert!(found && principal > 0);
+            }
+        });
 
-        let mut g = group(c, &POINT_GET_LENT);
-        g.throughput(Throughput::Elements(1_000));
-        for (name, store) in &stores {
-            g.bench_with_input(BenchmarkId::new(*name, n), &n, |b, _| {
-                let (e, id) = store.get();
-                b.iter(|| {
-                    for i in 0..1_000 {
-                        let key = RecordKey::Grant(grant(&sh, (i * 7919) % n, 0).id);
-                        let mut principal = 0;
-                        let found = e
-                            .visit_get(Some(id), &key, &mut |v| {
-                                if let RecordView::Grant(g) = v {
-                                    principal = g.principal.resource.len();
-                                }
-                                Ok(())
-                            })
-                            .unwrap();
-                        assert!(found && principal > 0);
-                    }
-                })
-            });
-        }
-        g.finish();
-
-        let mut g = group(c, &PAGE_ALL_GRANTS);
-        g.throughput(Throughput::Elements(n as u64));
         let all = ListQuery::Grants(GrantFilter::All);
-        for (name, store) in &stores {
-            g.bench_with_input(BenchmarkId::new(*name, n), &n, |b, &n| {
-                let (e, id) = store.get();
-                b.iter(|| assert_eq!(list_all(e, id, &all), n))
-            });
-        }
-        g.finish();
+        read_group(c, &PAGE_ALL_GRANTS, &stores, n, n as u64, |e, id| {
+            assert_eq!(list_all(e, id, &all), n)
+        });
+        read_group(c, &PAGE_ALL_GRANTS_LENT, &stores, n, n as u64, |e, id| {
+            assert_eq!(lend_all(e, id, &all).unwrap().0, n)
+        });
 
-        let mut g = group(c, &PAGE_ALL_GRANTS_LENT);
-        g.throughput(Throughput::Elements(n as u64));
-        for (name, store) in &stores {
-            g.bench_with_input(BenchmarkId::new(*name, n), &n, |b, &n| {
-                let (e, id) = store.get();
-                b.iter(|| assert_eq!(lend_all(e, id, &all).0, n))
-            });
-        }
-        g.finish();
-
-        // 100 principals (about 10 grants each) and up to 100 entitlements (about 100 each);
-        // how many grants they list is counted from the generator, not from an engine.
-        let users: Vec<ResourceId> = (0..100)
-            .map(|u| ResourceId::new("user", format!("{:07}", u * 7 % sh.users)))
-            .collect();
-        let ents: Vec<String> = (0..sh.groups.min(100))
-            .map(|i| grant(&sh, i * 13 % sh.groups, 0).entitlement.id)
-            .collect();
+        // How many grants the index lists find is counted from the generator, not from an
+        // engine.
         let grants: Vec<Grant> = (0..n).map(|i| grant(&sh, i, 0)).collect();
+        let users = index_principals(&sh);
+        let ents = index_entitlements(&sh);
         let by_principal = (
-            users
-                .iter()
-                .map(|p| ListQuery::Grants(GrantFilter::Principal(p.clone())))
-                .collect::<Vec<_>>(),
+            users.iter().map(principal_query).collect::<Vec<_>>(),
             users
                 .iter()
                 .map(|p| grants.iter().filter(|g| &g.principal == p).count())
@@ -289,33 +255,20 @@ fn reads(c: &mut Criterion) {
         );
         let by_entitlement = (
             ents.iter()
-                .map(|e| {
-                    ListQuery::Grants(GrantFilter::Entitlement {
-                        id: e.clone(),
-                        principal: None,
-                    })
-                })
+                .map(|e| entitlement_query(e))
                 .collect::<Vec<_>>(),
             ents.iter()
                 .map(|e| grants.iter().filter(|g| &g.entitlement.id == e).count())
                 .sum::<usize>(),
         );
-        for (w, (queries, listed)) in [
-            (&LIST_BY_PRINCIPAL, &by_principal),
-            (&LIST_BY_ENTITLEMENT, &by_entitlement),
+        for (w, (queries, want)) in [
+            (&LIST_BY_PRINCIPAL, by_principal),
+            (&LIST_BY_ENTITLEMENT, by_entitlement),
         ] {
-            let mut g = group(c, w);
-            g.throughput(Throughput::Elements(*listed as u64));
-            for (name, store) in &stores {
-                g.bench_with_input(BenchmarkId::new(*name, n), &n, |b, _| {
-                    let (e, id) = store.get();
-                    b.iter(|| {
-                        let got: usize = queries.iter().map(|q| list_all(e, id, q)).sum();
-                        assert_eq!(got, *listed);
-                    })
-                });
-            }
-            g.finish();
+            read_group(c, w, &stores, n, want as u64, |e, id| {
+                let got: usize = queries.iter().map(|q| list_all(e, id, q)).sum();
+                assert_eq!(got, want);
+            });
         }
     }
 }

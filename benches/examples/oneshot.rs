@@ -13,14 +13,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
 
-use syncproof_benches::{half_newer, shape};
+use syncproof_benches::{
+    entitlement_query, half_newer, index_entitlements, index_principals, lend_all, principal_query,
+    shape,
+};
 use syncproof_engine::codec::envelope;
 use syncproof_engine::page::read_all;
 use syncproof_engine::*;
 use syncproof_harness::engines;
 use syncproof_harness::report::machine::Machine;
 use syncproof_harness::report::oneshot::{self, EngineShot, OneShot, STEPS};
-use syncproof_harness::workload::{batches, grant, records_per_sync, write_sync_of};
+use syncproof_harness::workload::{batches, records_per_sync, write_sync_of};
 
 const CHILD: &str = "--child";
 
@@ -67,10 +70,7 @@ fn main() -> ExitCode {
         }
     };
     let result = match &args.child {
-        Some(engine) => child(engine, args.grants).map(|shot| {
-            let json = serde_json::to_string(&shot).unwrap_or_default();
-            println!("{json}");
-        }),
+        Some(engine) => child(engine, args.grants).map(|shot| emit(&ChildLine::Done(shot))),
         None => parent(&args),
     };
     match result {
@@ -98,46 +98,7 @@ fn parent(args: &Args) -> Result<(), String> {
     let mut shots = Vec::new();
     for info in &infos {
         eprintln!("oneshot: {} on {} grants", info.name, args.grants);
-        let out = Command::new(&exe)
-            .args([CHILD, info.name, "--grants", &args.grants.to_string()])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .output()
-            .map_err(|e| format!("{}: spawn: {e}", info.name))?;
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        eprint!("{stderr}");
-        if out.status.success() {
-            let shot: EngineShot = serde_json::from_slice(&out.stdout)
-                .map_err(|e| format!("{}: the child's result: {e}", info.name))?;
-            shots.push(shot);
-        } else {
-            // The steps it finished, from its progress lines; the run goes on.
-            let prefix = format!("oneshot: {} ", info.name);
-            let seconds = stderr
-                .lines()
-                .filter_map(|l| l.strip_prefix(&prefix))
-                .filter_map(|l| l.split_once(": "))
-                .filter_map(|(step, t)| {
-                    let t = t.strip_suffix(" s")?.parse::<f64>().ok()?;
-                    Some((step.to_string(), t))
-                })
-                .collect();
-            let failed = format!(
-                "its process ended with {} after {}",
-                out.status,
-                stderr.lines().last().unwrap_or("no output")
-            );
-            eprintln!("oneshot: {}: {failed}", info.name);
-            shots.push(EngineShot {
-                engine: info.name.to_string(),
-                seconds,
-                peak_rss_bytes: 0,
-                bytes_after_ingest: 0,
-                bytes_before_cleanup: 0,
-                bytes_after_cleanup: 0,
-                failed: Some(failed),
-            });
-        }
+        shots.push(run_child(&exe, info.name, args.grants)?);
     }
     let result = OneShot {
         grants: args.grants as u64,
@@ -164,6 +125,67 @@ fn parent(args: &Args) -> Result<(), String> {
     print!("{}", oneshot::section(&result));
     eprintln!("oneshot: wrote {}", args.out.display());
     Ok(())
+}
+
+/// What a child writes on its stdout, a JSON line each: every step as it ends, then the rest
+/// of its result. A child that dies still leaves the steps it finished.
+#[derive(serde::Serialize, serde::Deserialize)]
+enum ChildLine {
+    /// A step finished in this many seconds.
+    Step { name: String, seconds: f64 },
+    /// The run ended: its memory and disk figures (`seconds` empty: the steps came first).
+    Done(EngineShot),
+}
+
+fn emit(line: &ChildLine) {
+    let mut out = std::io::stdout().lock();
+    let _ = serde_json::to_writer(&mut out, line);
+    let _ = writeln!(out);
+    let _ = out.flush();
+}
+
+/// Runs one engine in a child (its stderr, the progress, passes through) and collects its
+/// result; a child that fails yields the steps it finished and why it ended.
+fn run_child(exe: &Path, engine: &str, grants: usize) -> Result<EngineShot, String> {
+    use std::io::BufRead as _;
+    let mut child = Command::new(exe)
+        .args([CHILD, engine, "--grants", &grants.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("{engine}: spawn: {e}"))?;
+    let stdout = child.stdout.take().ok_or(format!("{engine}: no stdout"))?;
+    let (mut seconds, mut done) = (Vec::new(), None);
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.map_err(|e| format!("{engine}: reading the child: {e}"))?;
+        match serde_json::from_str(&line) {
+            Ok(ChildLine::Step { name, seconds: t }) => seconds.push((name, t)),
+            Ok(ChildLine::Done(shot)) => done = Some(shot),
+            Err(e) => return Err(format!("{engine}: the child wrote {line:?}: {e}")),
+        }
+    }
+    let status = child.wait().map_err(|e| format!("{engine}: wait: {e}"))?;
+    Ok(match done.filter(|_| status.success()) {
+        Some(shot) => EngineShot { seconds, ..shot },
+        None => {
+            let failed = format!(
+                "its process ended with {status} after {}",
+                seconds
+                    .last()
+                    .map_or("no step".into(), |(s, _)| format!("step {s}"))
+            );
+            eprintln!("oneshot: {engine}: {failed}");
+            EngineShot {
+                engine: engine.to_string(),
+                seconds,
+                peak_rss_bytes: 0,
+                bytes_after_ingest: 0,
+                bytes_before_cleanup: 0,
+                bytes_after_cleanup: 0,
+                failed: Some(failed),
+            }
+        }
+    })
 }
 
 /// Bytes the files under `dir` take on disk (allocated blocks).
@@ -212,14 +234,18 @@ fn child(engine: &str, n: usize) -> Result<EngineShot, String> {
         .map_err(|e| format!("open: {e}"))?;
     let e = e.as_ref();
     let sh = shape(n);
-    let mut seconds: Vec<(String, f64)> = Vec::new();
-    let mut step = |name: &str, f: &mut dyn FnMut() -> Result<()>| -> Result<(), String> {
+    let step = |name: &str, f: &mut dyn FnMut() -> Result<()>| -> Result<(), String> {
+        if !STEPS.iter().any(|(s, _)| *s == name) {
+            return Err(format!("step {name} is not in oneshot::STEPS"));
+        }
         let t = Instant::now();
         f().map_err(|err| format!("{engine} {name}: {err}"))?;
-        let s = t.elapsed().as_secs_f64();
-        eprintln!("oneshot: {engine} {name}: {s:.2} s");
-        let _ = std::io::stderr().flush();
-        seconds.push((name.to_string(), s));
+        let seconds = t.elapsed().as_secs_f64();
+        eprintln!("oneshot: {engine} {name}: {seconds:.2} s");
+        emit(&ChildLine::Step {
+            name: name.to_string(),
+            seconds,
+        });
         Ok(())
     };
     let flushed = |e: &dyn StorageEngine, id: SyncId| e.flush().map(|()| id);
@@ -256,30 +282,17 @@ fn child(engine: &str, n: usize) -> Result<EngineShot, String> {
         expect("page_all_grants", got, n)
     })?;
     step("page_all_grants_lent", &mut || {
-        let (mut got, mut req) = (0, PageRequest::first(1_000));
-        loop {
-            let next = e.visit_list(Some(&second), &all, &req, &mut |v| {
-                got += usize::from(!v.id().is_empty());
-                Ok(())
-            })?;
-            match next {
-                Some(t) => req = PageRequest::after(1_000, t),
-                None => break,
-            }
-        }
+        let (got, _) = lend_all(e, &second, &all)?;
         expect("page_all_grants_lent", got, n)
     })?;
-    let queries: Vec<ListQuery> = (0..100)
-        .map(|u| {
-            let p = ResourceId::new("user", format!("{:07}", u * 7 % sh.users));
-            ListQuery::Grants(GrantFilter::Principal(p))
-        })
-        .chain((0..sh.groups.min(100)).map(|i| {
-            ListQuery::Grants(GrantFilter::Entitlement {
-                id: grant(&sh, i * 13 % sh.groups, 0).entitlement.id,
-                principal: None,
-            })
-        }))
+    let queries: Vec<ListQuery> = index_principals(&sh)
+        .iter()
+        .map(principal_query)
+        .chain(
+            index_entitlements(&sh)
+                .iter()
+                .map(|id| entitlement_query(id)),
+        )
         .collect();
     step("index_lists", &mut || {
         let mut got = 0;
@@ -322,10 +335,9 @@ fn child(engine: &str, n: usize) -> Result<EngineShot, String> {
         e.flush()
     })?;
     let bytes_after_cleanup = on_disk(dir.path());
-    debug_assert_eq!(seconds.len(), STEPS.len());
     Ok(EngineShot {
         engine: engine.to_string(),
-        seconds,
+        seconds: Vec::new(),
         peak_rss_bytes: peak_rss(),
         bytes_after_ingest,
         bytes_before_cleanup,

@@ -10,9 +10,10 @@
 use syncproof_engine::contract::Opener;
 use syncproof_engine::kv::{fresh_writes, WriteBatch};
 use syncproof_engine::{
-    EngineConfig, PutMode, RecordBatch, StorageEngine, SyncId, SyncType, Timestamp,
+    EngineConfig, GrantFilter, ListQuery, PageRequest, PutMode, RecordBatch, ResourceId,
+    StorageEngine, SyncId, SyncType, Timestamp,
 };
-use syncproof_harness::workload::{batches, write_sync, Shape};
+use syncproof_harness::workload::{batches, grant, write_sync, Shape};
 
 /// The environment variable that lists the sizes exactly.
 pub const SIZES_VAR: &str = "SYNCPROOF_BENCH_SIZES";
@@ -60,6 +61,55 @@ pub fn shape(grants: usize) -> Shape {
         groups: (grants / 100).max(2),
         grants,
         assets: 0,
+    }
+}
+
+/// The principals of the index-list workloads: 100 users (about 10 grants each).
+pub fn index_principals(sh: &Shape) -> Vec<ResourceId> {
+    (0..100)
+        .map(|u| ResourceId::new("user", format!("{:07}", u * 7 % sh.users)))
+        .collect()
+}
+
+/// The entitlements of the index-list workloads: up to 100 (about 100 grants each).
+pub fn index_entitlements(sh: &Shape) -> Vec<String> {
+    (0..sh.groups.min(100))
+        .map(|i| grant(sh, i * 13 % sh.groups, 0).entitlement.id)
+        .collect()
+}
+
+/// The grants of a principal, through the principal index.
+pub fn principal_query(p: &ResourceId) -> ListQuery {
+    ListQuery::Grants(GrantFilter::Principal(p.clone()))
+}
+
+/// The grants of an entitlement, through the entitlement index.
+pub fn entitlement_query(id: &str) -> ListQuery {
+    ListQuery::Grants(GrantFilter::Entitlement {
+        id: id.to_string(),
+        principal: None,
+    })
+}
+
+/// Every page of `query` in `sync` through the lending list, 1,000 per page, reading each
+/// record's id from its view: the number of records and the id bytes seen.
+pub fn lend_all(
+    e: &dyn StorageEngine,
+    sync: &SyncId,
+    query: &ListQuery,
+) -> syncproof_engine::Result<(usize, usize)> {
+    let (mut n, mut bytes) = (0, 0);
+    let mut req = PageRequest::first(1_000);
+    loop {
+        let next = e.visit_list(Some(sync), query, &req, &mut |v| {
+            n += 1;
+            bytes += v.id().len();
+            Ok(())
+        })?;
+        match next {
+            Some(t) => req = PageRequest::after(1_000, t),
+            None => return Ok((n, bytes)),
+        }
     }
 }
 

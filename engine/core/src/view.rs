@@ -143,14 +143,8 @@ pub fn lend<R>(
     record: RecordRef<'_>,
     visit: impl FnOnce(RecordView<'_>) -> Result<R>,
 ) -> Result<R> {
-    let bytes = match record {
-        RecordRef::ResourceType(r) => rkyv::to_bytes::<rkyv::rancor::Error>(r),
-        RecordRef::Resource(r) => rkyv::to_bytes::<rkyv::rancor::Error>(r),
-        RecordRef::Entitlement(r) => rkyv::to_bytes::<rkyv::rancor::Error>(r),
-        RecordRef::Grant(r) => rkyv::to_bytes::<rkyv::rancor::Error>(r),
-        RecordRef::Asset(r) => rkyv::to_bytes::<rkyv::rancor::Error>(r),
-    }
-    .map_err(|e| Error::invalid_argument(format!("record does not archive: {e}")))?;
+    let bytes = crate::codec::envelope::archive(record)
+        .map_err(|e| Error::invalid_argument(format!("record does not archive: {e}")))?;
     let view = access(record.kind(), &bytes)
         .map_err(|e| Error::corruption(format!("a fresh archive does not validate: {e}")))?;
     visit(view)
@@ -170,6 +164,17 @@ fn checked_record(v: RecordView<'_>) -> Result<Record> {
         )));
     }
     Ok(r)
+}
+
+/// Whether the lending form of a read agrees with its owned form: equal values, or errors of
+/// the same kind (messages may differ). The rule the contract check and the gate both hold
+/// every engine to.
+pub fn agree<T: PartialEq>(owned: &Result<T>, lent: &Result<T>) -> bool {
+    match (owned, lent) {
+        (Ok(a), Ok(b)) => a == b,
+        (Err(a), Err(b)) => a.kind == b.kind,
+        _ => false,
+    }
 }
 
 /// The lending list of one page, collected into the page the owned list returns (each

@@ -688,20 +688,15 @@ fn io_error_point(
     w: &Workload,
     fail: &str,
 ) -> Result<(), String> {
-    let fail = fail.to_string();
     let dir = scratch(o)?;
-    let (events, exit) = record(o, label, dir.path(), w, Some(fail.clone()))?;
+    let (events, exit) = record(o, label, dir.path(), w, Some(fail.to_string()))?;
     let repro = CrashRepro {
-        fail: Some(fail.clone()),
+        fail: Some(fail.to_string()),
         ..o.repro(label, *w)
     };
     let marks_text = std::fs::read_to_string(dir.path().join("marks")).unwrap_or_default();
     let t = Timeline::parse(&marks_text)?;
-    let injected: Vec<&Event> = events
-        .iter()
-        .filter(|e| matches!(e, Event::Injected { .. }))
-        .collect();
-    if injected.is_empty() {
+    if !events.iter().any(|e| matches!(e, Event::Injected { .. })) {
         run.not_hit += 1;
         return Ok(());
     }

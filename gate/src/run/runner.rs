@@ -425,19 +425,14 @@ impl<'o> Context<'o> {
     }
 }
 
-/// How the lending form of a read contradicts its owned form (`None`: it does not): a
-/// different value, a different error kind, or success on one side only.
+/// How the lending form of a read contradicts its owned form (`None`: it agrees, by
+/// [`view::agree`]): both answers, abbreviated.
 fn contradiction<T: PartialEq + std::fmt::Debug>(
     owned: &Result<T>,
     lent: &Result<T>,
 ) -> Option<String> {
     let show = |r: &Result<T>| crate::run::text::abbreviate(&format!("{r:?}"));
-    let differ = match (owned, lent) {
-        (Ok(a), Ok(b)) => a != b,
-        (Err(a), Err(b)) => a.kind != b.kind,
-        _ => true,
-    };
-    differ.then(|| format!("owned {}, lending {}", show(owned), show(lent)))
+    (!view::agree(owned, lent)).then(|| format!("owned {}, lending {}", show(owned), show(lent)))
 }
 
 /// Every page of a paged read, and the error kind that ended it early.

@@ -116,19 +116,25 @@ pub fn encode_record(record: &Record) -> Result<Vec<u8>, CodecError> {
 
 /// Encodes a borrowed record into an envelope.
 pub fn encode(record: RecordRef<'_>) -> Result<Vec<u8>, CodecError> {
-    let payload = match record {
+    let payload = archive(record)?;
+    Ok(seal(
+        ValueKind::of(record),
+        record.discovered_at(),
+        &payload,
+    ))
+}
+
+/// The rkyv archive of a record: an envelope's payload, and what a lending read of an owned
+/// record lends ([`crate::view::lend`]).
+pub fn archive(record: RecordRef<'_>) -> Result<rkyv::util::AlignedVec, CodecError> {
+    match record {
         RecordRef::ResourceType(r) => rkyv::to_bytes::<rkyv::rancor::Error>(r),
         RecordRef::Resource(r) => rkyv::to_bytes::<rkyv::rancor::Error>(r),
         RecordRef::Entitlement(r) => rkyv::to_bytes::<rkyv::rancor::Error>(r),
         RecordRef::Grant(r) => rkyv::to_bytes::<rkyv::rancor::Error>(r),
         RecordRef::Asset(r) => rkyv::to_bytes::<rkyv::rancor::Error>(r),
     }
-    .map_err(archive_err)?;
-    Ok(seal(
-        ValueKind::of(record),
-        record.discovered_at(),
-        &payload,
-    ))
+    .map_err(archive_err)
 }
 
 /// Encodes a sync run into an envelope (header time: `started_at`).

@@ -596,11 +596,10 @@ fn same<T: PartialEq + std::fmt::Debug>(
     lent: Result<T>,
     what: &str,
 ) -> CheckResult {
-    match (owned, lent) {
-        (Ok(a), Ok(b)) => ensure_eq!(b, a, "{what}: the lending form against the owned form"),
-        (Err(a), Err(b)) => ensure_eq!(b.kind, a.kind, "{what}: error kinds ({a} / {b})"),
-        (a, b) => ensure!(false, "{what}: owned {a:?}, lending {b:?}"),
-    }
+    ensure!(
+        crate::view::agree(&owned, &lent),
+        "{what}: the lending form against the owned form\n  owned:   {owned:?}\n  lending: {lent:?}"
+    );
     Ok(())
 }
 

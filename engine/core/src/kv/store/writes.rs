@@ -16,6 +16,8 @@ use crate::time::Timestamp;
 struct Slot<'r, T> {
     /// Index of the record (and of its primary key) that opened this slot.
     pk: usize,
+    /// The key is known not to be stored (not in the sync's [`Written`] set): nothing to read.
+    absent: bool,
     /// `discovered_at` of the state the next record competes with (stored, then batch).
     current: Option<Timestamp>,
     winner: Option<&'r T>,
@@ -114,14 +116,6 @@ pub(crate) fn plan_put<T: KvRecord>(
 ) -> Result<()> {
     // Each primary key is built once; the map borrows it, and the batch takes it at the end.
     let mut pks: Vec<Vec<u8>> = records.iter().map(|r| r.primary_key(sync)).collect();
-    let known_absent: Vec<bool> = match written {
-        Some(w) => {
-            let absent = pks.iter().map(|pk| w.absent(pk)).collect();
-            pks.iter().for_each(|pk| w.insert(pk));
-            absent
-        }
-        None => vec![false; pks.len()],
-    };
     let mut slots: Vec<Slot<'_, T>> = Vec::with_capacity(records.len());
     {
         let mut slot_of: HashMap<&[u8], usize> = HashMap::with_capacity(records.len());
@@ -131,15 +125,15 @@ pub(crate) fn plan_put<T: KvRecord>(
                     .get_mut(*e.get())
                     .ok_or_else(|| Error::io("plan_put: a slot index out of range"))?,
                 Entry::Vacant(e) => {
+                    let absent = written.as_deref().is_some_and(|w| w.absent(pk));
                     let current = match mode {
-                        PutMode::IfNewer if !known_absent.get(i).copied().unwrap_or(false) => {
-                            stored_time(snap, pk.as_slice())?
-                        }
+                        PutMode::IfNewer if !absent => stored_time(snap, pk.as_slice())?,
                         PutMode::IfNewer | PutMode::Replace => None,
                     };
                     e.insert(slots.len());
                     slots.push(Slot {
                         pk: i,
+                        absent,
                         current,
                         winner: None,
                     });
@@ -158,6 +152,9 @@ pub(crate) fn plan_put<T: KvRecord>(
             }
         }
     }
+    if let Some(w) = written {
+        pks.iter().for_each(|pk| w.insert(pk));
+    }
     let mut old_index = Vec::new();
     let mut new_index = Vec::new();
     for slot in &slots {
@@ -168,9 +165,12 @@ pub(crate) fn plan_put<T: KvRecord>(
 
         old_index.clear();
         new_index.clear();
-        let absent = known_absent.get(slot.pk).copied().unwrap_or(false);
         if T::INDEXED {
-            let old = if absent { None } else { get_record(snap, &pk)? };
+            let old = if slot.absent {
+                None
+            } else {
+                get_record(snap, &pk)?
+            };
             if let Some(old) = old {
                 let old = T::from_record(old).ok_or_else(|| {
                     Error::corruption(format!("key {} holds another record kind", hex(&pk)))
