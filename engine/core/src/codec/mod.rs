@@ -102,14 +102,17 @@ impl CodecError {
 
 /// Reads `n` bytes at `*pos`, advancing it; the shared bounds check of all decoders.
 pub(crate) fn take<'a>(bytes: &'a [u8], pos: &mut usize, n: usize) -> Result<&'a [u8], CodecError> {
-    let truncated = CodecError::Truncated {
+    // The error is built only on failure: this is on every decoder's hot path.
+    let truncated = || CodecError::Truncated {
         offset: *pos,
         needed: n,
         len: bytes.len(),
     };
-    let end = pos.checked_add(n).ok_or(truncated.clone())?;
-    let out = bytes.get(*pos..end).ok_or(truncated)?;
-    *pos = end;
+    let out = pos
+        .checked_add(n)
+        .and_then(|end| bytes.get(*pos..end))
+        .ok_or_else(truncated)?;
+    *pos += n;
     Ok(out)
 }
 
