@@ -73,7 +73,11 @@ fn a_written_key_set_that_forgets_is_caught_by_the_stale_index_and_if_newer_chec
             Ok(Box::new(store))
         }
     }
-    for check in ["put_replaces_everything", "if_newer_rules"] {
+    for check in [
+        "put_replaces_everything",
+        "if_newer_rules",
+        "import_later_batch_wins",
+    ] {
         assert!(
             run_named(&Forgetful, check).is_err(),
             "{check} must fail on a store that forgets the keys it wrote"

@@ -1,6 +1,7 @@
 //! What a bug class can change: one hook per engine call, each defaulting to the correct
 //! behaviour (the inner engine's), so a class overrides only the calls its bug is in.
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -134,8 +135,10 @@ pub(crate) trait Fault: Send + Sync {
     fn verify(&self, w: &Faulty) -> Result<VerifyReport> {
         w.inner.verify()
     }
-    /// A batch a clone into this engine imports, before the engine writes it.
-    fn import_batch(&self, batch: RecordBatch) -> RecordBatch {
+    /// A batch a clone into this engine imports, before the engine writes it; `earlier` is
+    /// the fault's own memory of the same import's earlier batches.
+    fn import_batch(&self, batch: RecordBatch, earlier: &mut HashSet<String>) -> RecordBatch {
+        let _ = earlier;
         batch
     }
     /// `export_sync`.

@@ -2,6 +2,8 @@
 //!
 //! Each class's one-line doc is its row in [`super::CLASSES`].
 
+use std::collections::HashSet;
+
 use syncproof_engine::*;
 
 use super::edit::{batch_of, swallow};
@@ -256,7 +258,24 @@ impl Fault for ExportEscapesNul {
             sink(map_grant_ids(b, |id| id.replace('\0', ESCAPED_NUL)))
         })
     }
-    fn import_batch(&self, batch: RecordBatch) -> RecordBatch {
+    fn import_batch(&self, batch: RecordBatch, _: &mut HashSet<String>) -> RecordBatch {
         map_grant_ids(batch, |id| id.replace(ESCAPED_NUL, "\0"))
+    }
+}
+
+/// An import keeps the first write of each grant id and drops later ones: a bulk load that
+/// inserts only what is absent, so the later of two writes of one record is lost.
+pub struct ImportFirstWriteWins;
+
+impl Fault for ImportFirstWriteWins {
+    fn import_batch(&self, batch: RecordBatch, earlier: &mut HashSet<String>) -> RecordBatch {
+        match batch {
+            RecordBatch::Grants(v) => RecordBatch::Grants(
+                v.into_iter()
+                    .filter(|g| earlier.insert(g.id.clone()))
+                    .collect(),
+            ),
+            other => other,
+        }
     }
 }

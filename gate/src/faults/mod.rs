@@ -183,6 +183,9 @@ bugs! {
     /// Export writes `\0` in grant ids as a private two-byte escape that the engine's own
     /// import undoes: a clone into the same engine round-trips, one into another does not.
     maintenance::ExportEscapesNul => ["clone_across_engines"];
+    /// An import keeps the first write of each grant id and drops later ones (a bulk load
+    /// that inserts only what is absent).
+    maintenance::ImportFirstWriteWins => ["import_later_batch_wins"];
     // §6 errors, durability, concurrency (durability.rs)
     /// A page token over 64 KiB panics.
     durability::PanicOnLongToken => ["bad_input_never_panics"];

@@ -292,6 +292,7 @@ impl StorageEngine for Faulty {
         Ok(Box::new(FaultyImport {
             inner: self.inner.begin_import(run)?,
             fault: self.fault,
+            earlier: Default::default(),
         }))
     }
 
@@ -310,11 +311,14 @@ impl StorageEngine for Faulty {
 struct FaultyImport<'a> {
     inner: Box<dyn SyncImport + 'a>,
     fault: &'static dyn Fault,
+    /// What the fault keeps of this import's earlier batches (empty unless it keeps something).
+    earlier: std::collections::HashSet<String>,
 }
 
 impl SyncImport for FaultyImport<'_> {
     fn write(&mut self, batch: RecordBatch) -> Result<()> {
-        self.inner.write(self.fault.import_batch(batch))
+        self.inner
+            .write(self.fault.import_batch(batch, &mut self.earlier))
     }
     fn commit(self: Box<Self>) -> Result<()> {
         self.inner.commit()

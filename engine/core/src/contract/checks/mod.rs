@@ -64,6 +64,7 @@ checks! {
     maintenance::diff_preconditions, "§5", "diff needs two existing finished syncs";
     maintenance::clone_copies_sync, "§5", "clone copies run and records (in chunks) to another store; AlreadyExists, NotFound, FailedPrecondition";
     maintenance::clone_across_engines, "§5", "a clone into another engine, and back, holds what the source lists";
+    maintenance::import_later_batch_wins, "§5", "an import that writes a record twice holds the later one, with only its index entries";
     safety::bad_input_never_panics, "§6", "bad input yields errors, never panics";
     safety::flush_then_reopen_is_durable, "§6", "acknowledged writes survive flush and reopen";
     safety::concurrent_reads_see_one_state, "§6", "engines are Send + Sync; with one writer, every read (stats, lists, index lists, gets) equals one state the writer passed through while it ran";

@@ -294,6 +294,14 @@ impl<B: KvBackend> KvStore<B> {
         }
     }
 
+    /// An empty set of written keys for a sync whose record ranges are known empty (with the
+    /// planted bug when it is planted).
+    fn new_written(&self) -> writes::Written {
+        let mut written = writes::Written::default();
+        written.forgetful = self.forgetful.load(std::sync::atomic::Ordering::Relaxed);
+        written
+    }
+
     fn fresh(&self) -> MutexGuard<'_, Option<(SyncId, writes::Written)>> {
         // The set only grows, and before the batch it covers is written: a panic cannot
         // leave a stored key out of it.
@@ -430,12 +438,7 @@ impl<B: KvBackend> KvStore<B> {
         put_run(&mut batch, &run)?;
         self.write_runs(&batch)?;
         handle.current = Some(id.clone());
-        *self.fresh() = empty.then(|| {
-            let forgetful = self.forgetful.load(std::sync::atomic::Ordering::Relaxed);
-            let mut written = writes::Written::default();
-            written.forgetful = forgetful;
-            (id.clone(), written)
-        });
+        *self.fresh() = empty.then(|| (id.clone(), self.new_written()));
         Ok(id)
     }
 
