@@ -26,6 +26,7 @@ const CLASSES: &[Bug] = &[
     Bug::SkipsRecord101,
     Bug::ExportDropsChunkBoundary,
     Bug::TruncateNearLimit,
+    Bug::GetMissesFlushed,
 ];
 
 #[test]

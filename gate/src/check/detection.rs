@@ -5,7 +5,9 @@
 //! against the oracle, until one disagrees: its index plus one is how many cases the gate
 //! needed. The contract suite takes no part; this measures the sequences alone. Stall classes
 //! are left out (the watchdog finds them, and a run that meets one cannot go on), and so are
-//! the classes only concurrent reads see (`Bug::CONCURRENT`; the concurrent phase finds them).
+//! the classes only concurrent reads see (`Bug::CONCURRENT`; the concurrent phase finds them)
+//! and those only an import writing a record twice meets (`Bug::IMPORT_ONLY`; the contract
+//! suite finds them).
 //! `syncproof bugs --detection` prints the table; `gate/tests/detection.rs` holds the
 //! sequences to it.
 

@@ -232,3 +232,34 @@ impl Fault for LendingGetMissesAssets {
         owned_visit_get(w, sync, key, visit)
     }
 }
+
+/// Records a memtable holds before [`GetMissesFlushed`] flushes it.
+pub const MEMTABLE_RECORDS: u64 = 256;
+
+/// A point get consults only the active memtable: a record whose last put was more than
+/// [`MEMTABLE_RECORDS`] record puts ago (flushed to a table since) reads as absent, in the
+/// owned get and so in the lending one; lists merge every table and are right. Only a case
+/// that puts more records than a memtable holds, and gets an early one, meets it.
+pub struct GetMissesFlushed;
+
+impl Fault for GetMissesFlushed {
+    fn put(&self, w: &Faulty, batch: &RecordBatch, mode: PutMode) -> Result<()> {
+        w.inner.put(batch, mode)?;
+        let mut dir = lock(&w.dir);
+        for r in batch.to_records() {
+            dir.puts += 1;
+            let at = dir.puts;
+            dir.put_at.insert(r.key(), at);
+        }
+        Ok(())
+    }
+    fn get(&self, w: &Faulty, sync: Option<&SyncId>, key: &RecordKey) -> Result<Option<Record>> {
+        let found = w.inner.get(sync, key)?;
+        let dir = lock(&w.dir);
+        let flushed = dir
+            .put_at
+            .get(key)
+            .is_some_and(|&at| dir.puts - at >= MEMTABLE_RECORDS);
+        Ok(found.filter(|_| !flushed))
+    }
+}

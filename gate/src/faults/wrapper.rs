@@ -22,6 +22,10 @@ pub(crate) struct DirState {
     pub(super) current: Option<SyncId>,
     /// The grants of the last batch written, with their sync (for `ReopenLosesLastBatch`).
     pub(super) last_batch: Option<(SyncId, Vec<String>)>,
+    /// Records put through the store's handles so far, and the count when each key was last
+    /// put (for `GetMissesFlushed`: a memtable outlives a handle through its log).
+    pub(super) puts: u64,
+    pub(super) put_at: HashMap<RecordKey, u64>,
 }
 
 /// Per-handle state some classes keep.

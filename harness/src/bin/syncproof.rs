@@ -1098,16 +1098,17 @@ fn print_detection(seeds: u64, budget: u64) -> ExitCode {
         );
     }
     let within = |d: &[Detection]| d.iter().filter(|x| x.within_target()).count();
+    let names = |bugs: &[Bug]| bugs.iter().map(|b| b.name()).collect::<Vec<_>>().join(", ");
     println!(
-        "  median within {TARGET_CASES} cases: {} of {} classes aimed, {} unaimed; the stall classes ({}) are the watchdog's",
+        "  median within {TARGET_CASES} cases: {} of {} classes aimed, {} unaimed; left out: \
+         the stall classes ({}) are the watchdog's, {} the concurrent phase's, {} the contract \
+         suite's",
         within(&aimed),
         aimed.len(),
         within(&unaimed),
-        Bug::STALLS
-            .iter()
-            .map(|b| b.name())
-            .collect::<Vec<_>>()
-            .join(", ")
+        names(Bug::STALLS),
+        names(Bug::CONCURRENT),
+        names(Bug::IMPORT_ONLY),
     );
     eprintln!("took {:.1}s", start.elapsed().as_secs_f64());
     ExitCode::SUCCESS

@@ -46,6 +46,7 @@ checks! {
     writes::delete_grant_rules, "§3", "delete_grant returns whether it existed, removes index entries, touches the current sync only";
     writes::put_asset_rules, "§3", "assets need a content type and at most the size limit; empty data is stored empty";
     reads::point_get_absent_is_none, "§4", "point gets of absent keys are None";
+    reads::point_get_finds_flushed_records, "§4", "point gets find every record of a sync of 2,000 grants, the first written too";
     reads::lists_in_byte_order, "§4", "lists come in ascending key order, components compared as bytes";
     reads::resource_filters_exact, "§4", "resource filters (type, parent, both) are exact";
     reads::entitlement_filter_exact, "§4", "the entitlement resource filter is exact";

@@ -32,6 +32,26 @@ pub fn point_get_absent_is_none(cx: &mut Cx) -> CheckResult {
     Ok(())
 }
 
+/// Point gets find the records of a sync large enough that an engine's write buffer (an
+/// LSM's memtable, a cache of dirty pages) has been flushed since the first of them was
+/// written: every 97th of 2,000 grants put in batches of 100, and the last.
+pub fn point_get_finds_flushed_records(cx: &mut Cx) -> CheckResult {
+    const N: usize = 2_000;
+    let name = |i: usize| format!("g{i:04}");
+    let batches: Vec<RecordBatch> = (0..N)
+        .collect::<Vec<_>>()
+        .chunks(100)
+        .map(|c| RecordBatch::Grants(c.iter().map(|&i| g(&name(i))).collect()))
+        .collect();
+    let id = cx.finished_sync(SyncType::Full, &batches)?;
+    for i in (0..N).step_by(97).chain([N - 1]) {
+        let key = RecordKey::Grant(name(i));
+        let got = cx.e().get(Some(&id), &key)?.map(|r| r.key());
+        ensure_eq!(got, Some(key.clone()), "get {key:?} of {N} grants");
+    }
+    Ok(())
+}
+
 pub fn lists_in_byte_order(cx: &mut Cx) -> CheckResult {
     let ids = [
         "user_group",
