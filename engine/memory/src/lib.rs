@@ -22,9 +22,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 pub use opener::MemoryOpener;
 use syncproof_engine::{
-    validate_id, validate_sync_id, EngineConfig, Error, ListQuery, Page, PageRequest, PageToken,
-    PutMode, Record, RecordBatch, RecordKey, RecordKind, Resource, Result, Stats, StorageEngine,
-    SyncId, SyncImport, SyncRun, SyncType, EXPORT_CHUNK, RESUME_WINDOW_NANOS,
+    validate_id, validate_sync_id, EngineConfig, EntitlementFilter, Error, GrantFilter, ListQuery,
+    Page, PageRequest, PageToken, PutMode, Record, RecordBatch, RecordKey, RecordKind, RecordRef,
+    Resource, ResourceFilter, Result, Stats, StorageEngine, SyncId, SyncImport, SyncRun, SyncType,
+    EXPORT_CHUNK, RESUME_WINDOW_NANOS,
 };
 use tables::{insert_batch, with_batch, MemTable, SyncData, Tables};
 
@@ -213,7 +214,39 @@ impl State<'_> {
     }
 }
 
-/// The predicate of every filter, written out in full.
+/// The predicate of every filter, written out in full, over a borrowed record (a list tests
+/// every record it passes over, so none is cloned to be tested).
+fn matches(query: &ListQuery, record: RecordRef<'_>) -> bool {
+    match (query, record) {
+        (ListQuery::ResourceTypes, RecordRef::ResourceType(_)) => true,
+        (
+            ListQuery::Resources(ResourceFilter {
+                resource_type,
+                parent,
+            }),
+            RecordRef::Resource(r),
+        ) => {
+            resource_type
+                .as_ref()
+                .is_none_or(|t| &r.id.resource_type == t)
+                && parent.as_ref().is_none_or(|p| r.parent.as_ref() == Some(p))
+        }
+        (ListQuery::Entitlements(EntitlementFilter { resource }), RecordRef::Entitlement(e)) => {
+            resource.as_ref().is_none_or(|r| &e.resource == r)
+        }
+        (ListQuery::Grants(f), RecordRef::Grant(g)) => match f {
+            GrantFilter::All => true,
+            GrantFilter::Resource(r) => &g.entitlement.resource == r,
+            GrantFilter::Entitlement { id, principal } => {
+                &g.entitlement.id == id && principal.as_ref().is_none_or(|p| &g.principal == p)
+            }
+            GrantFilter::Principal(p) => &g.principal == p,
+            GrantFilter::ResourceType(t) => &g.entitlement.resource.resource_type == t,
+        },
+        _ => false,
+    }
+}
+
 /// A token scope that names the list, its filter and the sync unambiguously.
 fn scope(sync: &SyncId, query: &ListQuery) -> String {
     format!("{sync:?}|{query:?}")
@@ -238,14 +271,11 @@ fn list_table<T: MemTable>(
     let size = page.effective_size();
     // From just past the token's key: a page costs its own length (plus the records the
     // filter passes over), not a rescan of the table from its start.
-    let from = match &after {
-        None => Bound::Unbounded,
-        Some(a) => Bound::Excluded(a),
-    };
+    let from = after.as_ref().map_or(Bound::Unbounded, Bound::Excluded);
     let mut items: Vec<T> = T::table(&data.tables)
         .range((from, Bound::Unbounded))
         .map(|(_, r)| r)
-        .filter(|r| r.matches(query))
+        .filter(|r| matches(query, r.as_record_ref()))
         .take(size + 1)
         .cloned()
         .collect();

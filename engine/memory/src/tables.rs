@@ -2,8 +2,7 @@
 
 use std::collections::BTreeMap;
 use syncproof_engine::{
-    Asset, Entitlement, EntitlementFilter, Grant, GrantFilter, ListQuery, RecordBatch, RecordType,
-    Resource, ResourceFilter, ResourceId, ResourceType, SyncRun,
+    Asset, Entitlement, Grant, RecordBatch, RecordType, Resource, ResourceId, ResourceType, SyncRun,
 };
 
 /// The records of one sync, each kind keyed by its primary key.
@@ -29,12 +28,10 @@ pub(crate) trait MemTable: RecordType {
     fn table_mut(t: &mut Tables) -> &mut BTreeMap<Self::Key, Self>;
     fn key_parts(k: &Self::Key) -> Vec<String>;
     fn key_from_parts(parts: &[String]) -> Option<Self::Key>;
-    /// Whether a list of `query` holds this record (a query of another kind holds none).
-    fn matches(&self, query: &ListQuery) -> bool;
 }
 
 macro_rules! string_keyed {
-    ($t:ty, $field:ident, |$r:ident, $q:ident| $matches:expr) => {
+    ($t:ty, $field:ident) => {
         impl MemTable for $t {
             fn table(t: &Tables) -> &BTreeMap<String, Self> {
                 &t.$field
@@ -51,38 +48,14 @@ macro_rules! string_keyed {
                     _ => None,
                 }
             }
-            fn matches(&self, query: &ListQuery) -> bool {
-                let ($r, $q) = (self, query);
-                $matches
-            }
         }
     };
 }
 
-string_keyed!(ResourceType, resource_types, |_r, q| matches!(
-    q,
-    ListQuery::ResourceTypes
-));
-string_keyed!(Entitlement, entitlements, |e, q| match q {
-    ListQuery::Entitlements(EntitlementFilter { resource }) => {
-        resource.as_ref().is_none_or(|r| &e.resource == r)
-    }
-    _ => false,
-});
-string_keyed!(Grant, grants, |g, q| match q {
-    ListQuery::Grants(f) => match f {
-        GrantFilter::All => true,
-        GrantFilter::Resource(r) => &g.entitlement.resource == r,
-        GrantFilter::Entitlement { id, principal } => {
-            &g.entitlement.id == id && principal.as_ref().is_none_or(|p| &g.principal == p)
-        }
-        GrantFilter::Principal(p) => &g.principal == p,
-        GrantFilter::ResourceType(t) => &g.entitlement.resource.resource_type == t,
-    },
-    _ => false,
-});
-// Assets are read by key only: no list holds them.
-string_keyed!(Asset, assets, |_r, _q| false);
+string_keyed!(ResourceType, resource_types);
+string_keyed!(Entitlement, entitlements);
+string_keyed!(Grant, grants);
+string_keyed!(Asset, assets);
 
 impl MemTable for Resource {
     fn table(t: &Tables) -> &BTreeMap<ResourceId, Self> {
@@ -98,22 +71,6 @@ impl MemTable for Resource {
         match parts {
             [t, r] => Some(ResourceId::new(t.clone(), r.clone())),
             _ => None,
-        }
-    }
-    fn matches(&self, query: &ListQuery) -> bool {
-        match query {
-            ListQuery::Resources(ResourceFilter {
-                resource_type,
-                parent,
-            }) => {
-                resource_type
-                    .as_ref()
-                    .is_none_or(|t| &self.id.resource_type == t)
-                    && parent
-                        .as_ref()
-                        .is_none_or(|p| self.parent.as_ref() == Some(p))
-            }
-            _ => false,
         }
     }
 }
