@@ -232,6 +232,47 @@ pub fn diff_contents(cx: &mut Cx) -> CheckResult {
         (vec![], vec![]),
         "diff of a sync with itself is empty"
     );
+    diff_past_chunks(cx)
+}
+
+/// A diff of two syncs of 2,500 grants, so that an engine reading them in chunks (1,000 for
+/// the KV layer) meets its chunk boundaries: the applied sync drops the base's first five,
+/// adds five at the end, rediscovers the rest and changes every 250th from the sixth on, so
+/// records the diff must copy, and ones it must not, start chunks on both sides.
+fn diff_past_chunks(cx: &mut Cx) -> CheckResult {
+    let name = |i: usize| format!("big{i:05}");
+    let changed = |i: usize| i % 250 == 5;
+    let base: Vec<Grant> = (0..2_500).map(|i| g(&name(i))).collect();
+    let applied: Vec<Grant> = (5..2_505)
+        .map(|i| {
+            let mut grant = g(&name(i));
+            grant.discovered_at = Timestamp(T0.0 + 1);
+            if changed(i) {
+                grant.principal = ResourceId::new("user", "bob");
+            }
+            grant
+        })
+        .collect();
+    let want_up: Vec<Record> = applied
+        .iter()
+        .zip(5..)
+        .filter(|(_, i)| changed(*i) || *i >= 2_500)
+        .map(|(grant, _)| Record::Grant(grant.clone()))
+        .collect();
+    let want_del: Vec<Record> = base.iter().take(5).cloned().map(Record::Grant).collect();
+    let b = cx.full_sync(&[RecordBatch::Grants(base)])?;
+    let a = cx.full_sync(&[RecordBatch::Grants(applied)])?;
+    let (up, del) = cx.e().generate_sync_diff(&b, &a)?;
+    ensure_eq!(
+        contents(cx, &up)?,
+        want_up,
+        "upserts of a diff of 2,500 grants"
+    );
+    ensure_eq!(
+        contents(cx, &del)?,
+        want_del,
+        "deletions of a diff of 2,500 grants"
+    );
     Ok(())
 }
 

@@ -1,6 +1,8 @@
 //! Cleanup, diff, export and import: the whole-sync operations, streamed in chunks.
 
-use super::{after, all_runs, decode_record_at, hex, not_found, put_run, read_run, KvStore};
+use super::{
+    after, all_runs, decode_record_at, hex, not_found, put_run, read_run, KvStore, Stored,
+};
 use crate::codec::envelope;
 use crate::codec::key::{prefix_successor, KeyBuilder, KeyKind};
 use crate::engine::SyncImport;
@@ -13,6 +15,33 @@ use crate::sync_run::{validate_sync_id, SyncId, SyncRun, SyncType};
 
 /// Records copied per batch by diff and import.
 const CHUNK: usize = 1_000;
+
+/// Reads the next chunk of the entries under `prefix` from a fresh snapshot: up to `limit`
+/// entries after `cursor` (from the prefix's start when it is `None`), each handed to
+/// `visit`. Returns how many were read; when that is `limit`, `cursor` moves to the last key
+/// read, and fewer means the prefix is used up. The snapshot is dropped on return, so what the
+/// caller does with a chunk holds none open.
+fn next_chunk<B: KvBackend>(
+    backend: &B,
+    prefix: &[u8],
+    cursor: &mut Option<Vec<u8>>,
+    limit: usize,
+    visit: &mut Stored<'_>,
+) -> Result<usize> {
+    let snap = backend.snapshot()?;
+    let start = cursor.as_deref().map_or_else(|| prefix.to_vec(), after);
+    let end = prefix_successor(prefix);
+    let mut n = 0;
+    snap.scan(&start, end.as_deref(), false, &mut |key, value| {
+        visit(key, value)?;
+        n += 1;
+        if n == limit {
+            *cursor = Some(key.to_vec());
+        }
+        Ok(n < limit)
+    })?;
+    Ok(n)
+}
 
 /// Range deletes that remove every key of `sync` (records, indexes and its run).
 fn delete_sync(batch: &mut WriteBatch, run: &SyncRun) {
@@ -95,7 +124,7 @@ struct Chunks<'a, B> {
     ends: Vec<(usize, usize)>,
     /// The entry [`Chunks::peek`] sees.
     next: usize,
-    /// The last key read (the next chunk starts after it); `None` before the first chunk.
+    /// Where the next chunk starts ([`next_chunk`]).
     cursor: Option<Vec<u8>>,
     done: bool,
 }
@@ -128,25 +157,21 @@ impl<'a, B: KvBackend> Chunks<'a, B> {
         self.bytes.clear();
         self.ends.clear();
         self.next = 0;
-        let snap = self.backend.snapshot()?;
-        let start = self
-            .cursor
-            .as_deref()
-            .map_or_else(|| self.prefix.clone(), after);
-        let end = prefix_successor(&self.prefix);
         let (bytes, ends) = (&mut self.bytes, &mut self.ends);
-        snap.scan(&start, end.as_deref(), false, &mut |k, v| {
-            bytes.extend_from_slice(k);
-            let key_end = bytes.len();
-            bytes.extend_from_slice(v);
-            ends.push((key_end, bytes.len()));
-            Ok(ends.len() < CHUNK)
-        })?;
-        self.done = self.ends.len() < CHUNK;
-        if let Some(last) = self.ends.len().checked_sub(1) {
-            let (key, _) = entry(&self.bytes, &self.ends, last).unwrap_or_default();
-            self.cursor = Some(key.to_vec());
-        }
+        let n = next_chunk(
+            self.backend,
+            &self.prefix,
+            &mut self.cursor,
+            CHUNK,
+            &mut |k, v| {
+                bytes.extend_from_slice(k);
+                let key_end = bytes.len();
+                bytes.extend_from_slice(v);
+                ends.push((key_end, bytes.len()));
+                Ok(())
+            },
+        )?;
+        self.done = n < CHUNK;
         Ok(())
     }
 
@@ -357,31 +382,23 @@ impl<B: KvBackend> KvStore<B> {
             let prefix = KeyBuilder::new(primary_kind(kind))
                 .str(id.as_str())
                 .finish();
-            let end = prefix_successor(&prefix);
-            let mut cursor: Option<Vec<u8>> = None;
+            let mut cursor = None;
             loop {
-                // Each chunk decodes straight from a fresh snapshot, which is dropped before
-                // the sink sees the batch: a slow sink holds no snapshot open.
                 let mut batch = RecordBatch::empty(kind);
-                let mut n = 0;
-                {
-                    let snap = self.backend.snapshot()?;
-                    let start = cursor.as_deref().map_or_else(|| prefix.clone(), after);
-                    snap.scan(&start, end.as_deref(), false, &mut |key, value| {
+                let n = next_chunk(
+                    &self.backend,
+                    &prefix,
+                    &mut cursor,
+                    crate::engine::EXPORT_CHUNK,
+                    &mut |key, value| {
                         batch.push(decode_record_at(key, value)?).map_err(|e| {
                             Error::corruption(format!("key {}: {}", hex(key), e.message))
-                        })?;
-                        n += 1;
-                        if n == crate::engine::EXPORT_CHUNK {
-                            cursor = Some(key.to_vec());
-                        }
-                        Ok(n < crate::engine::EXPORT_CHUNK)
-                    })?;
+                        })
+                    },
+                )?;
+                if n > 0 {
+                    sink(batch)?;
                 }
-                if n == 0 {
-                    break;
-                }
-                sink(batch)?;
                 if n < crate::engine::EXPORT_CHUNK {
                     break;
                 }
@@ -531,5 +548,48 @@ impl<B: KvBackend> Drop for KvImport<'_, B> {
             delete_sync(&mut batch, &self.run);
             let _ = self.store.write_runs(&batch);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kv::BTreeBackend;
+
+    /// The merge's reader hands over every entry of a prefix once, in order, across chunk
+    /// boundaries (2.5 chunks), and nothing of a neighbouring prefix.
+    #[test]
+    fn chunks_read_every_entry_across_chunk_boundaries() {
+        let backend = BTreeBackend::new();
+        let sync = SyncId::new("s");
+        let mut batch = WriteBatch::new();
+        let keys: Vec<Vec<u8>> = (0..CHUNK * 5 / 2)
+            .map(|i| {
+                KeyBuilder::new(KeyKind::Grant)
+                    .str("s")
+                    .str(&format!("{i:05}"))
+                    .finish()
+            })
+            .collect();
+        for (i, k) in keys.iter().enumerate() {
+            batch.put(k.clone(), i.to_le_bytes().to_vec());
+        }
+        batch.put(
+            KeyBuilder::new(KeyKind::Grant).str("t").str("x").finish(),
+            Vec::new(),
+        );
+        backend.write(&batch).unwrap();
+        let mut chunks = Chunks::new(&backend, KeyKind::Grant, &sync);
+        let mut got = Vec::new();
+        while chunks.peek().unwrap().is_some() {
+            let (k, v) = chunks.pop();
+            got.push((k.to_vec(), v.to_vec()));
+        }
+        let want: Vec<(Vec<u8>, Vec<u8>)> = keys
+            .into_iter()
+            .enumerate()
+            .map(|(i, k)| (k, i.to_le_bytes().to_vec()))
+            .collect();
+        assert_eq!(got, want);
     }
 }
