@@ -32,10 +32,10 @@ fn the_tail_finds_what_small_cases_cannot_reach() {
     }
 }
 
-/// Every bug class the sequences can meet (all but the watchdog's stall classes, the
-/// classes only concurrent reads see and those only an import writing a record twice meets)
-/// is found within `TARGET_CASES` cases, median over seeds 1 to 5, as `syncproof bugs --detection`
-/// counts: the target for state-aware generation.
+/// Every bug class the sequences can meet ([`Bug::sequences_can_meet`]: all but the stall,
+/// concurrent and import-only classes) is found within `TARGET_CASES` cases, median over
+/// seeds 1 to 5, as `syncproof bugs --detection` counts: the target for state-aware
+/// generation.
 #[test]
 fn every_class_is_found_within_the_target() {
     let bugs: Vec<Bug> = Bug::ALL

@@ -246,7 +246,8 @@ impl Bug {
     }
 
     /// Whether the generated sequences can find the bug at all: not a stall (the watchdog's
-    /// business) and not a class only reads on other threads see ([`Bug::CONCURRENT`]).
+    /// business), not a class only reads on other threads see ([`Bug::CONCURRENT`]) and not
+    /// one only an import that writes a record twice meets ([`Bug::IMPORT_ONLY`]).
     pub fn sequences_can_meet(self) -> bool {
         !self.stalls() && !Bug::CONCURRENT.contains(&self) && !Bug::IMPORT_ONLY.contains(&self)
     }

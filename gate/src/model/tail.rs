@@ -142,8 +142,7 @@ pub fn tail_sync(seed: u64) -> Vec<Op> {
     // more copies of ten thousand grants would cost more than the rest of the run's tails.
     if !huge {
         ops.push(Op::CloneAcross(SyncRef::Nth(0)));
-    }
-    if huge {
+    } else {
         // A later full sync, then a cleanup that deletes the huge one: a range delete of ten
         // thousand records, and the rest of the case pages small syncs again.
         ops.push(Op::StartNewSync {

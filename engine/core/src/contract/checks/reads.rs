@@ -39,9 +39,8 @@ pub fn point_get_finds_flushed_records(cx: &mut Cx) -> CheckResult {
     const N: usize = 2_000;
     let name = |i: usize| format!("g{i:04}");
     let batches: Vec<RecordBatch> = (0..N)
-        .collect::<Vec<_>>()
-        .chunks(100)
-        .map(|c| RecordBatch::Grants(c.iter().map(|&i| g(&name(i))).collect()))
+        .step_by(100)
+        .map(|from| RecordBatch::Grants((from..from + 100).map(|i| g(&name(i))).collect()))
         .collect();
     let id = cx.finished_sync(SyncType::Full, &batches)?;
     for i in (0..N).step_by(97).chain([N - 1]) {
