@@ -9,8 +9,9 @@ use super::machine::Machine;
 use super::run_info::RunInfo;
 use super::svg::{self, Bar, Panel};
 use super::workloads::{
-    is_floor, workload, Workload, BASELINE_ENGINE, CONTENDED_STORE, ENGINES_BENCH, INGEST,
-    INTERFERENCES, PAGE_ALL_GRANTS, READERS_ALONE, WORKLOADS,
+    is_floor, workload, Workload, BASELINE_ENGINE, CLEANUP, CLONE, CONTENDED_STORE, DIFF_10PCT,
+    ENGINES_BENCH, INGEST, INTERFERENCES, PAGE_ALL_GRANTS, PAGE_ALL_GRANTS_LENT, READERS_ALONE,
+    WORKLOADS,
 };
 
 /// An engine as the report describes it.
@@ -88,7 +89,7 @@ fn engine_order(input: &Input<'_>) -> Vec<String> {
 
 /// How many times faster than SQLite `m` is (SQLite's median over `m`'s), if SQLite ran it.
 fn vs_baseline(ms: &[Measurement], m: &Measurement) -> Option<f64> {
-    find(ms, &m.group, BASELINE_ENGINE, m.size).map(|b| b.median.point / m.median.point)
+    vs_baseline_of(ms, m, &m.group)
 }
 
 /// `m`'s median over its raw floor's: the key-value layer's own cost (1.00 = none).
@@ -97,10 +98,36 @@ fn vs_floor(ms: &[Measurement], m: &Measurement) -> Option<f64> {
     find(ms, floor, &m.engine, m.size).map(|f| m.median.point / f.median.point)
 }
 
-/// Issue 6's targets: the KV layer's ingest within this factor of its raw floor…
-const FLOOR_TARGET: f64 = 1.5;
-/// …and the fastest KV engine this many times faster than SQLite on these workloads…
-const SPEED_TARGETS: [(&str, f64); 2] = [(INGEST.group, 5.0), (PAGE_ALL_GRANTS.group, 3.0)];
+/// How many times faster than SQLite's median of `baseline` `m` is (the lending paging is
+/// held against SQLite's owned paging: what its users read with today).
+fn vs_baseline_of(ms: &[Measurement], m: &Measurement, baseline: &str) -> Option<f64> {
+    find(ms, baseline, BASELINE_ENGINE, m.size).map(|b| b.median.point / m.median.point)
+}
+
+/// Issue 16's targets. The KV layer's ingest within this factor of its raw floor…
+const FLOOR_TARGET: f64 = 1.3;
+/// …at these sizes (at N = 1,000 the sync run's own two commits decide the ratio)…
+const FLOOR_SIZES: [u64; 2] = [10_000, 100_000];
+/// …the fastest KV engine this many times faster than SQLite on a workload (against SQLite's
+/// median of the second one), with the best ratio of a third workload stated beside it
+/// (paging's owned path)…
+const FASTEST_TARGETS: [(&Workload, &Workload, f64, Option<&Workload>); 2] = [
+    (&INGEST, &INGEST, 10.0, None),
+    (
+        &PAGE_ALL_GRANTS_LENT,
+        &PAGE_ALL_GRANTS,
+        3.0,
+        Some(&PAGE_ALL_GRANTS),
+    ),
+];
+/// …and every KV engine but the ones named at least this fast as SQLite (the issue leaves
+/// sled out of cleanup and clone: it has no range delete and no bulk load; the notes give the
+/// profile)…
+const EVERY_TARGETS: [(&Workload, f64, &[&str]); 3] = [
+    (&DIFF_10PCT, 1.0, &[]),
+    (&CLEANUP, 1.0, &["sled"]),
+    (&CLONE, 1.0, &["sled"]),
+];
 /// …at this many grants.
 const TARGET_SIZE: u64 = 100_000;
 
@@ -108,6 +135,15 @@ const TARGET_SIZE: u64 = 100_000;
 struct Target {
     what: String,
     verdict: String,
+}
+
+/// `engine ratio met` or `engine ratio **missed**`.
+fn verdict(engine: &str, r: f64, met: bool) -> String {
+    format!(
+        "{engine} {} {}",
+        ratio(r),
+        if met { "met" } else { "**missed**" }
+    )
 }
 
 fn targets(input: &Input<'_>) -> Vec<Target> {
@@ -119,55 +155,84 @@ fn targets(input: &Input<'_>) -> Vec<Target> {
         .map(|e| e.name.as_str())
         .collect();
     let mut out = Vec::new();
-    let sizes: BTreeSet<u64> = ms.iter().map(|m| m.size).collect();
-    for &n in &sizes {
+    for n in FLOOR_SIZES {
         let overheads: Vec<String> = kv
             .iter()
             .filter_map(|e| {
-                let m = find(ms, INGEST.group, e, n)?;
-                let r = vs_floor(ms, m)?;
-                Some(format!(
-                    "{e} {} {}",
-                    ratio(r),
-                    if r <= FLOOR_TARGET {
-                        "met"
-                    } else {
-                        "**missed**"
-                    }
-                ))
+                let r = vs_floor(ms, find(ms, INGEST.group, e, n)?)?;
+                Some(verdict(e, r, r <= FLOOR_TARGET))
             })
             .collect();
-        if !overheads.is_empty() {
-            out.push(Target {
-                what: format!(
-                    "KV-layer ingest within {FLOOR_TARGET}× of the raw floor, N = {}",
-                    count(n)
-                ),
-                verdict: overheads.join("; "),
-            });
-        }
-    }
-    for (group, goal) in SPEED_TARGETS {
-        let n = TARGET_SIZE;
-        let best = kv
-            .iter()
-            .filter_map(|e| {
-                let m = find(ms, group, e, n)?;
-                Some((e, vs_baseline(ms, m)?))
-            })
-            .max_by(|a, b| a.1.total_cmp(&b.1));
         out.push(Target {
             what: format!(
-                "fastest KV engine ≥ {goal}× SQLite on `{group}` at N = {}",
+                "KV-layer ingest within {FLOOR_TARGET}× of the raw floor, N = {}",
                 count(n)
             ),
-            verdict: match best {
-                Some((e, r)) => format!(
-                    "{e} {} {}",
-                    ratio(r),
-                    if r >= goal { "met" } else { "**missed**" }
-                ),
+            verdict: if overheads.is_empty() {
+                format!("not measured (run with N = {})", count(n))
+            } else {
+                overheads.join("; ")
+            },
+        });
+    }
+    let n = TARGET_SIZE;
+    let best = |w: &Workload, baseline: &Workload| {
+        kv.iter()
+            .filter_map(|e| {
+                Some((
+                    *e,
+                    vs_baseline_of(ms, find(ms, w.group, e, n)?, baseline.group)?,
+                ))
+            })
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+    };
+    for (w, baseline, goal, beside) in FASTEST_TARGETS {
+        let against = if baseline.group == w.group {
+            String::new()
+        } else {
+            format!(" (against SQLite's `{}`)", baseline.group)
+        };
+        let also = beside
+            .and_then(|b| Some((b, best(b, b)?)))
+            .map_or(String::new(), |(b, (e, r))| {
+                format!("; `{}`: {e} {}", b.group, ratio(r))
+            });
+        out.push(Target {
+            what: format!(
+                "fastest KV engine ≥ {goal}× SQLite on `{}`{against} at N = {}",
+                w.group,
+                count(n)
+            ),
+            verdict: match best(w, baseline) {
+                Some((e, r)) => verdict(e, r, r >= goal) + &also,
                 None => format!("not measured (run with N = {})", count(n)),
+            },
+        });
+    }
+    for (w, goal, except) in EVERY_TARGETS {
+        let each: Vec<String> = kv
+            .iter()
+            .filter(|e| !except.contains(*e))
+            .filter_map(|e| {
+                let r = vs_baseline(ms, find(ms, w.group, e, n)?)?;
+                Some(verdict(e, r, r >= goal))
+            })
+            .collect();
+        let but = if except.is_empty() {
+            String::new()
+        } else {
+            format!(" but {}", except.join(", "))
+        };
+        out.push(Target {
+            what: format!(
+                "every KV engine{but} ≥ {goal:.1}× SQLite on `{}` at N = {}",
+                w.group,
+                count(n)
+            ),
+            verdict: if each.is_empty() {
+                format!("not measured (run with N = {})", count(n))
+            } else {
+                each.join("; ")
             },
         });
     }
