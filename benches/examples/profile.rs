@@ -3,9 +3,12 @@
 //!
 //! `cargo run --release -p syncproof-benches --example profile -- WORKLOAD ENGINE N [REPEAT]`
 //! with WORKLOAD one of `ingest`, `floor` (the raw floor of ingest), `page` (every grant,
-//! 1,000 per page).
+//! 1,000 per page), `diff` (of two syncs, 10% changed), `cleanup` (the older of two syncs) or
+//! `clone` (one sync into an empty store). The stores a workload starts from are built first,
+//! in the same process: read a diff's, cleanup's or clone's share of a call-graph profile
+//! under `generate_sync_diff`, `cleanup` or `clone_sync` (`perf report --children`).
 
-use syncproof_benches::{empty, raw_floor, shape, with_sync};
+use syncproof_benches::{empty, raw_floor, shape, with_sync, with_syncs};
 use syncproof_engine::page::read_all;
 use syncproof_engine::*;
 use syncproof_harness::engines;
@@ -14,7 +17,7 @@ use syncproof_harness::workload::{batches, write_sync_of};
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (Some(workload), Some(engine), Some(n)) = (args.first(), args.get(1), args.get(2)) else {
-        eprintln!("usage: profile ingest|floor|page ENGINE N [REPEAT]");
+        eprintln!("usage: profile ingest|floor|page|diff|cleanup|clone ENGINE N [REPEAT]");
         return std::process::ExitCode::from(2);
     };
     let parsed = (
@@ -67,6 +70,28 @@ fn main() -> std::process::ExitCode {
             for _ in 0..repeat {
                 let got = read_all(1_000, |req| s.engine.list(Some(&id), &all, req)).unwrap();
                 assert_eq!(got.len(), n);
+            }
+        }
+        "diff" => {
+            let (s, ids) = with_syncs(opener.as_ref(), n, 2);
+            for _ in 0..repeat {
+                s.engine.generate_sync_diff(&ids[0], &ids[1]).unwrap();
+                s.engine.flush().unwrap();
+            }
+        }
+        "cleanup" => {
+            for _ in 0..repeat {
+                let s = with_syncs(opener.as_ref(), n, 2).0;
+                assert_eq!(s.engine.cleanup(1).unwrap().len(), 1);
+                s.engine.flush().unwrap();
+            }
+        }
+        "clone" => {
+            let (s, id) = with_sync(opener.as_ref(), n);
+            for _ in 0..repeat {
+                let target = empty(opener.as_ref());
+                s.engine.clone_sync(&id, target.engine.as_ref()).unwrap();
+                target.engine.flush().unwrap();
             }
         }
         other => {
