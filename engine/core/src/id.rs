@@ -8,6 +8,9 @@ pub const MAX_ID_LEN: usize = 1024;
 /// Checks one id component: UTF-8 (guaranteed by `&str`) of 1..=[`MAX_ID_LEN`] bytes.
 /// `what` names the field for the error message.
 pub fn validate_id(what: &str, id: &str) -> Result<()> {
+    if id_fits(id) {
+        return Ok(());
+    }
     if id.is_empty() {
         return Err(Error::invalid_argument(format!("{what} is empty")));
     }
@@ -18,6 +21,12 @@ pub fn validate_id(what: &str, id: &str) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// Whether `id` is a valid id component: what [`validate_id`] checks, without naming the field
+/// (so a caller on a hot path builds the field's name only for an error).
+fn id_fits(id: &str) -> bool {
+    !id.is_empty() && id.len() <= MAX_ID_LEN
 }
 
 /// A resource's identity: a `(resource_type, resource)` tuple, never a joined string.
@@ -53,9 +62,19 @@ impl ResourceId {
     }
 
     /// Validates both components.
+    /// The field names are formatted only for an invalid component: every record put
+    /// validates one or more resource ids (5% of an ingest's instructions went to formatting
+    /// them).
     pub fn validate(&self, what: &str) -> Result<()> {
-        validate_id(&format!("{what}.resource_type"), &self.resource_type)?;
-        validate_id(&format!("{what}.resource"), &self.resource)
+        for (part, id) in [
+            ("resource_type", &self.resource_type),
+            ("resource", &self.resource),
+        ] {
+            if !id_fits(id) {
+                return validate_id(&format!("{what}.{part}"), id);
+            }
+        }
+        Ok(())
     }
 }
 
