@@ -493,7 +493,7 @@ impl RecordKey {
             RecordKey::ResourceType(id)
             | RecordKey::Entitlement(id)
             | RecordKey::Grant(id)
-            | RecordKey::Asset(id) => validate_id(&format!("{}.id", self.kind().name()), id),
+            | RecordKey::Asset(id) => validate_id(format_args!("{}.id", self.kind().name()), id),
         }
     }
 }
