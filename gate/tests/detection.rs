@@ -1,6 +1,7 @@
-//! Proof of power of the large tail and the aim (`model::tail`, `model::aim`): cases to
-//! first detection of planted bugs, measured with `check::detection`, for the gate's cases and
-//! for the unaimed cases without a tail that the gate generated before.
+//! Proof of power of the large tail, the aim and the swarm cases (`model::tail`,
+//! `model::aim`, `model::swarm`): cases to first detection of planted bugs, measured with
+//! `check::detection`, for the gate's cases, for the unaimed cases without a tail that the
+//! gate generated before, and for the gate's cases without swarm cases.
 
 // A test: a panic is a failure, so the workspace's no-panic lints do not apply.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
@@ -48,4 +49,28 @@ fn every_class_is_found_within_the_target() {
     let found = measure(&bugs, &seeds, budget, Cases::Aimed, 2).unwrap();
     let late: Vec<_> = found.iter().filter(|d| !d.within_target()).collect();
     assert!(late.is_empty(), "over {budget} - 1 cases: {late:?}");
+}
+
+/// Swarm cases find what the whole mix dilutes: `SecondResumeStartsNew` needs one sync
+/// resumed twice with no `end_sync` between, which a swarm case that leaves `end_sync` out
+/// makes likely and the whole mix (an `end_sync` every few ops) does not. Within the target
+/// (median over seeds 1 to 5) with them; on no seed within it without them.
+#[test]
+fn swarm_cases_find_what_the_whole_mix_dilutes() {
+    let bug = [Bug::SecondResumeStartsNew];
+    let seeds = [1, 2, 3, 4, 5];
+    let budget = syncproof_gate::check::detection::TARGET_CASES;
+    let with = measure(&bug, &seeds, budget, Cases::Aimed, 2).unwrap();
+    let without = measure(&bug, &seeds, budget, Cases::WithoutSwarm, 2).unwrap();
+    eprintln!(
+        "with swarm cases {:?}, without {:?}",
+        with[0].cases, without[0].cases
+    );
+    assert!(with[0].within_target(), "{:?}", with[0]);
+    assert_eq!(
+        without[0].cases,
+        vec![None; seeds.len()],
+        "{:?}",
+        without[0]
+    );
 }

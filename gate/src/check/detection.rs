@@ -1,7 +1,8 @@
 //! How fast the generated sequences find each planted bug: cases to first detection.
 //!
 //! For a bug class and a seed, the cases of a run (`model::generate::case`, or the unaimed
-//! form to measure what the aim buys) run in order on the memory engine with the bug injected,
+//! form to measure what the aim buys, or the form without swarm cases to measure what they
+//! buy) run in order on the memory engine with the bug injected,
 //! against the oracle, until one disagrees: its index plus one is how many cases the gate
 //! needed. The contract suite takes no part; this measures the sequences alone. Stall classes
 //! are left out (the watchdog finds them, and a run that meets one cannot go on), and so are
@@ -18,7 +19,7 @@ use syncproof_memory::MemoryOpener;
 
 use crate::check::options::DEFAULT_MAX_OPS;
 use crate::faults::{Bug, FaultyOpener};
-use crate::model::generate::{case, unaimed_case};
+use crate::model::generate::{case, case_without_swarm, unaimed_case};
 use crate::run::runner::run_case;
 
 /// The most cases (median over seeds) a class may need to first detection: the issue's
@@ -32,6 +33,8 @@ pub enum Cases {
     Aimed,
     /// `generate::unaimed_case`: every value from the whole universe.
     Unaimed,
+    /// `generate::case_without_swarm`: aimed, but every case keeps the whole op mix.
+    WithoutSwarm,
 }
 
 /// One class's cases to first detection, per seed (`None`: not within the budget).
@@ -78,6 +81,7 @@ pub fn cases_to_detection(
         let ops = match cases {
             Cases::Aimed => case(seed, index, DEFAULT_MAX_OPS),
             Cases::Unaimed => unaimed_case(seed, index, DEFAULT_MAX_OPS),
+            Cases::WithoutSwarm => case_without_swarm(seed, index, DEFAULT_MAX_OPS),
         };
         if run_case(seed, &ops, &oracle, &engines, None)?
             .finding

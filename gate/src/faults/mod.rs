@@ -95,6 +95,9 @@ bugs! {
     sync_runs::StartSyncAlwaysNew => ["start_sync_returns_current"];
     /// `start_sync` never resumes an unfinished sync.
     sync_runs::NoResume => ["start_sync_resumes_within_window"];
+    /// `start_sync` resumes the current sync once; the second time it ends it and starts a
+    /// new full sync (a retry limit applied to resumes).
+    sync_runs::SecondResumeStartsNew => ["start_sync_returns_current"];
     /// `start_sync` creates a partial sync instead of a full one.
     sync_runs::NewSyncIsPartial => ["start_sync_starts_full"];
     /// `start_new_sync` of another type ends the current sync instead of refusing.

@@ -52,6 +52,32 @@ impl Fault for NoResume {
     }
 }
 
+pub struct SecondResumeStartsNew;
+
+impl Fault for SecondResumeStartsNew {
+    fn start_sync(&self, w: &Faulty) -> Result<(SyncId, bool)> {
+        let had_current = w.has_current();
+        let (id, new) = w.inner.start_sync()?;
+        if new || !had_current {
+            return Ok((id, new));
+        }
+        let times = {
+            let mut local = lock(&w.local);
+            let times = match &local.resumed {
+                Some((last, n)) if *last == id => n + 1,
+                _ => 1,
+            };
+            local.resumed = Some((id.clone(), times));
+            times
+        };
+        if times < 2 {
+            return Ok((id, false));
+        }
+        w.inner.end_sync()?;
+        Ok((w.inner.start_new_sync(SyncType::Full, None)?, true))
+    }
+}
+
 pub struct NewSyncIsPartial;
 
 impl Fault for NewSyncIsPartial {

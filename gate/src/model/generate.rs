@@ -306,8 +306,19 @@ pub fn sequence(max_ops: usize) -> impl Strategy<Value = Vec<Op>> {
 /// ([`crate::model::aim`]), and ended with [`Op::Verify`]; half the cases are swarm cases
 /// that leave some op kinds out ([`crate::model::swarm`], [`Shape`]).
 pub fn case(seed: u64, index: u64, max_ops: usize) -> Vec<Op> {
+    shaped_case(seed, index, max_ops, true)
+}
+
+/// [`case`] with every case keeping the whole mix (no swarm cases): what the swarm buys is
+/// measured against it (`check::detection`).
+pub fn case_without_swarm(seed: u64, index: u64, max_ops: usize) -> Vec<Op> {
+    shaped_case(seed, index, max_ops, false)
+}
+
+fn shaped_case(seed: u64, index: u64, max_ops: usize, swarm: bool) -> Vec<Op> {
     let shape = Shape::of(seed, index);
-    let generated = match &shape.left_out {
+    let left_out = shape.left_out.as_ref().filter(|_| swarm);
+    let generated = match left_out {
         // Generated twice as long, so the kinds it keeps still fill the case.
         Some(out) => {
             let mut ops = crate::model::swarm::apply(unaimed_case(seed, index, 2 * max_ops), out);

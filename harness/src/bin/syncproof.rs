@@ -125,7 +125,7 @@ enum Command {
     Bugs {
         /// Also measure, per API-level class, how many generated cases the sequences need to
         /// find it (on the memory engine, no contract suite): the median over --seeds seeds,
-        /// for the gate's aimed cases and for unaimed ones.
+        /// for the gate's aimed cases, for unaimed ones and for aimed ones without swarm cases.
         #[arg(long)]
         detection: bool,
         /// Seeds per class for --detection.
@@ -1056,7 +1056,7 @@ fn print_detection(seeds: u64, budget: u64) -> ExitCode {
     let seeds: Vec<u64> = (1..=seeds).collect();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     eprintln!(
-        "measuring {} classes x {} seeds, at most {budget} cases each, aimed and unaimed…",
+        "measuring {} classes x {} seeds, at most {budget} cases each: aimed, unaimed, without swarm cases…",
         Bug::ALL.iter().filter(|b| b.sequences_can_meet()).count(),
         seeds.len()
     );
@@ -1068,11 +1068,12 @@ fn print_detection(seeds: u64, budget: u64) -> ExitCode {
     let measured = (
         measure(Bug::ALL, &seeds, budget, Cases::Aimed, threads),
         measure(Bug::ALL, &seeds, budget, Cases::Unaimed, threads),
+        measure(Bug::ALL, &seeds, budget, Cases::WithoutSwarm, threads),
     );
     std::panic::set_hook(hook);
-    let (aimed, unaimed) = match measured {
-        (Ok(a), Ok(u)) => (a, u),
-        (Err(e), _) | (_, Err(e)) => {
+    let (aimed, unaimed, uniform) = match measured {
+        (Ok(a), Ok(u), Ok(w)) => (a, u, w),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
             eprintln!("error: {e}");
             return ExitCode::from(1);
         }
@@ -1084,28 +1085,32 @@ fn print_detection(seeds: u64, budget: u64) -> ExitCode {
         seeds.len()
     );
     println!(
-        "  {:<30} {:>7}  {:<28} {:>9}  per seed",
-        "class", "aimed", "per seed", "unaimed"
+        "  {:<30} {:>7}  {:<28} {:>9}  {:<28} {:>9}  per seed",
+        "class", "aimed", "per seed", "unaimed", "per seed", "no swarm"
     );
-    for (a, u) in aimed.iter().zip(&unaimed) {
+    for ((a, u), w) in aimed.iter().zip(&unaimed).zip(&uniform) {
         println!(
-            "  {:<30} {:>7}  {:<28} {:>9}  {}",
+            "  {:<30} {:>7}  {:<28} {:>9}  {:<28} {:>9}  {}",
             a.bug.name(),
             show(a.median()),
             per_seed(&a.cases),
             show(u.median()),
-            per_seed(&u.cases)
+            per_seed(&u.cases),
+            show(w.median()),
+            per_seed(&w.cases)
         );
     }
     let within = |d: &[Detection]| d.iter().filter(|x| x.within_target()).count();
     let names = |bugs: &[Bug]| bugs.iter().map(|b| b.name()).collect::<Vec<_>>().join(", ");
     println!(
-        "  median within {TARGET_CASES} cases: {} of {} classes aimed, {} unaimed; left out: \
+        "  median within {TARGET_CASES} cases: {} of {} classes aimed, {} unaimed, {} without \
+         swarm cases; left out: \
          the stall classes ({}) are the watchdog's, {} the concurrent phase's, {} the contract \
          suite's",
         within(&aimed),
         aimed.len(),
         within(&unaimed),
+        within(&uniform),
         names(Bug::STALLS),
         names(Bug::CONCURRENT),
         names(Bug::IMPORT_ONLY),
