@@ -318,9 +318,7 @@ mod tests {
     /// across pages, not stop where a leaf ends).
     #[test]
     fn range_deletes_cross_pages_and_delete_exactly_their_keys() {
-        let dir = tempfile::tempdir_in("/dev/shm")
-            .or_else(|_| tempfile::tempdir())
-            .unwrap();
+        let dir = syncproof_engine::scratch::tempdir(None).unwrap();
         let b = super::MdbxBackend::open(dir.path(), Durability::Flush).unwrap();
         let n = 20_000u32;
         let mut fill = WriteBatch::new();

@@ -61,16 +61,14 @@ impl Fault for SecondResumeStartsNew {
         if new || !had_current {
             return Ok((id, new));
         }
-        let times = {
+        // The first resume of a sync is remembered; the next one of the same sync ends it.
+        let first = {
             let mut local = lock(&w.local);
-            let times = match &local.resumed {
-                Some((last, n)) if *last == id => n + 1,
-                _ => 1,
-            };
-            local.resumed = Some((id.clone(), times));
-            times
+            let first = local.resumed.as_ref() != Some(&id);
+            local.resumed = Some(id.clone());
+            first
         };
-        if times < 2 {
+        if first {
             return Ok((id, false));
         }
         w.inner.end_sync()?;

@@ -43,9 +43,8 @@ pub(super) struct Local {
     pub(super) principals: HashMap<(SyncId, String), Vec<ResourceId>>,
     /// Grants deleted through this handle (for `DeleteLeavesIndexEntry`).
     pub(super) deleted: Vec<String>,
-    /// The sync `start_sync` last resumed and how many times in a row (for
-    /// `SecondResumeStartsNew`).
-    pub(super) resumed: Option<(SyncId, u32)>,
+    /// The sync `start_sync` last resumed (for `SecondResumeStartsNew`).
+    pub(super) resumed: Option<SyncId>,
 }
 
 /// Locks a mutex, taking it over if a panicking holder poisoned it (every update is whole).

@@ -1071,7 +1071,7 @@ fn print_detection(seeds: u64, budget: u64) -> ExitCode {
         measure(Bug::ALL, &seeds, budget, Cases::WithoutSwarm, threads),
     );
     std::panic::set_hook(hook);
-    let (aimed, unaimed, uniform) = match measured {
+    let (aimed, unaimed, without_swarm) = match measured {
         (Ok(a), Ok(u), Ok(w)) => (a, u, w),
         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
             eprintln!("error: {e}");
@@ -1088,7 +1088,7 @@ fn print_detection(seeds: u64, budget: u64) -> ExitCode {
         "  {:<30} {:>7}  {:<28} {:>9}  {:<28} {:>9}  per seed",
         "class", "aimed", "per seed", "unaimed", "per seed", "no swarm"
     );
-    for ((a, u), w) in aimed.iter().zip(&unaimed).zip(&uniform) {
+    for ((a, u), w) in aimed.iter().zip(&unaimed).zip(&without_swarm) {
         println!(
             "  {:<30} {:>7}  {:<28} {:>9}  {:<28} {:>9}  {}",
             a.bug.name(),
@@ -1110,7 +1110,7 @@ fn print_detection(seeds: u64, budget: u64) -> ExitCode {
         within(&aimed),
         aimed.len(),
         within(&unaimed),
-        within(&uniform),
+        within(&without_swarm),
         names(Bug::STALLS),
         names(Bug::CONCURRENT),
         names(Bug::IMPORT_ONLY),
