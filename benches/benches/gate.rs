@@ -10,7 +10,8 @@
 //!
 //! Run: `cargo bench -p syncproof-benches --bench gate`.
 
-/// The allocator the `syncproof` binary runs with, so this measures what `check` does.
+/// The allocator the `syncproof` binary runs with (and, in `main`, its THP setting), so this
+/// measures what `check` does.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -107,6 +108,7 @@ fn gate(c: &mut Criterion) {
 }
 
 fn main() {
+    syncproof_harness::allocator::without_huge_pages();
     let mut c = Criterion::default().configure_from_args();
     gate(&mut c);
     c.final_summary();

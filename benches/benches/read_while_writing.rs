@@ -22,7 +22,7 @@
 //! criterion's directory for `syncproof report --results reports/results.json --update
 //! --criterion-dir target/criterion`.
 
-/// The allocator the `syncproof` binary runs with.
+/// The allocator the `syncproof` binary runs with (and, in `main`, its THP setting).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -194,6 +194,7 @@ fn bench(c: &mut Criterion) {
 
 /// criterion's main, after recording the run's command and commit for the report.
 fn main() {
+    syncproof_harness::allocator::without_huge_pages();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if !args.iter().any(|a| a == "--test" || a == "--list") {
         let dir = report::criterion_dir();

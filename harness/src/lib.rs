@@ -5,6 +5,7 @@
 //! gate itself (op model, runner, shrinking, repro files, fault classes, both levels) is the
 //! engine-agnostic `syncproof-gate`, which this crate drives with the in-tree engines.
 
+pub mod allocator;
 pub mod corrupt;
 pub mod crash;
 pub mod engines;

@@ -414,7 +414,8 @@ fn usage(msg: impl std::fmt::Display) -> ExitCode {
 }
 
 /// mimalloc instead of glibc's malloc: a gate run allocates and frees small records on two
-/// threads and on the engines' own threads, where glibc's arenas took a tenth of the CPU.
+/// threads and on the engines' own threads, where glibc's arenas took a tenth of the CPU
+/// (`syncproof_harness::allocator`: and no transparent huge pages under it).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -425,6 +426,7 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    syncproof_harness::allocator::without_huge_pages();
     let cli = Cli::parse();
     // Slow-operation warnings (and anything else at WARN) go to stderr.
     tracing_subscriber::fmt()
