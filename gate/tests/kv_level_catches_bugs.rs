@@ -1,6 +1,7 @@
 //! Proof of power of the KV level: every KV bug class of the gate, injected into a correct
 //! backend, is caught against the `BTreeMap` by the KV level's driver; a backend that loses
-//! its data on reopen is caught too; and a correct backend passes.
+//! its data on reopen is caught too; a correct backend passes; and a range delete that stops
+//! at a page is caught only by cases with fills.
 
 // A test: a panic is a failure, so the workspace's no-panic lints do not apply.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
@@ -13,6 +14,7 @@ use syncproof_engine::kv::{BTreeBackend, DynBackend};
 use syncproof_engine::Result;
 use syncproof_gate::check::kv::check;
 use syncproof_gate::faults::kv::KvBug;
+use syncproof_gate::model::kv::{case, KvOp, KvWrite};
 use syncproof_gate::run::kv::{KvOpen, KvTarget};
 use syncproof_gate::{Options, Progress};
 
@@ -88,4 +90,52 @@ fn kv_level_catches_broken_backends() {
         missed.push("reopen loses data");
     }
     assert!(missed.is_empty(), "KV level missed: {missed:?}");
+}
+
+/// The cases of seed 9 as the KV level generates them, and the same cases without their
+/// fills (the KV level before fills: eleven keys and whatever the case put one by one).
+fn cases_with_and_without_fills(n: u64) -> (Vec<Vec<KvOp>>, Vec<Vec<KvOp>>) {
+    let with: Vec<Vec<KvOp>> = (0..n).map(|i| case(9, i, 30)).collect();
+    let without = with
+        .iter()
+        .map(|ops| {
+            ops.iter()
+                .map(|op| match op {
+                    KvOp::Write(w) => KvOp::Write(
+                        w.iter()
+                            .filter(|w| !matches!(w, KvWrite::Fill { .. }))
+                            .cloned()
+                            .collect(),
+                    ),
+                    other => other.clone(),
+                })
+                .collect()
+        })
+        .collect();
+    (with, without)
+}
+
+/// A range delete that stops after 256 keys (a loop that does not come back past a page) is
+/// invisible to cases of a few short keys: no range ever holds 256. With fills, whose runs
+/// span pages, the KV level finds it within the cases the test above runs.
+#[test]
+fn only_fills_reveal_a_range_delete_that_stops_at_a_page() {
+    let target = [KvTarget {
+        label: "btree".into(),
+        open: open_btree,
+        bug: Some(KvBug::RangeDeleteStopsShort),
+    }];
+    let (with, without) = cases_with_and_without_fills(300);
+    let first_found = |cases: &[Vec<KvOp>]| {
+        cases.iter().position(|ops| {
+            syncproof_gate::run::kv::run(ops, &target, None)
+                .unwrap()
+                .finding
+                .is_some()
+        })
+    };
+    assert_eq!(first_found(&without), None, "no fill, no range of 256 keys");
+    let found = first_found(&with);
+    assert!(found.is_some(), "fills must reveal it within 300 cases");
+    eprintln!("RangeDeleteStopsShort: first found in case {found:?} with fills");
 }

@@ -70,8 +70,12 @@ pub fn op_sequence_on(data: &[u8], engine: &dyn syncproof_engine::contract::Open
     }
 }
 
+/// Most keys of a fuzzer's fill: over the 256 where a bounded delete loop stops, a few pages
+/// on every backend, and cheap enough for the fuzzer's rate.
+const FUZZ_FILL: u16 = 300;
+
 /// Makes fuzzer-chosen KV ops valid for every backend: keys non-empty and bounded, values
-/// bounded, sequences short.
+/// bounded, fills short, sequences short.
 fn sanitize(ops: Vec<KvOp>) -> Vec<KvOp> {
     let key = |mut k: Vec<u8>| {
         k.truncate(64);
@@ -94,6 +98,15 @@ fn sanitize(ops: Vec<KvOp>) -> Vec<KvOp> {
                         KvWrite::Put(k, v) => KvWrite::Put(key(k), value(v)),
                         KvWrite::Delete(k) => KvWrite::Delete(key(k)),
                         KvWrite::DeleteRange(a, b) => KvWrite::DeleteRange(key(a), key(b)),
+                        KvWrite::Fill {
+                            prefix,
+                            count,
+                            value_len,
+                        } => KvWrite::Fill {
+                            prefix: key(prefix),
+                            count: count % (FUZZ_FILL + 1),
+                            value_len: value_len % 257,
+                        },
                     })
                     .collect(),
             ),

@@ -7,7 +7,7 @@ use std::time::Instant;
 use super::driver::{drive, Level};
 use super::options::Options;
 use super::report::{FailureReport, Report};
-use crate::model::kv::{case, KvOp, KV_OP_KINDS};
+use crate::model::kv::{case, KvOp, KV_OP_KINDS, KV_REACH_KINDS};
 use crate::run::case::CaseRun;
 use crate::run::kv::{run, run_watched, KvFinding, KvRepro, KvTarget, KV_REPRO_VERSION};
 use crate::run::shrink::{culprits, shrink_confirmed, shrink_seq};
@@ -109,7 +109,7 @@ pub fn check(o: &Options, targets: &[KvTarget]) -> Report<KvRepro> {
         level.engine_labels(),
         super::report::Kinds {
             ops: KV_OP_KINDS,
-            reach: &[],
+            reach: KV_REACH_KINDS,
         },
         driven,
         failure,

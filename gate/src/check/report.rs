@@ -117,7 +117,7 @@ pub struct RecordsPerCase {
 pub struct Kinds {
     /// Its op kinds.
     pub ops: &'static [&'static str],
-    /// Its reach kinds (`run::reach`; none for the KV level).
+    /// Its reach kinds (`run::reach`; `model::kv::KV_REACH_KINDS` for the KV level).
     pub reach: &'static [&'static str],
 }
 

@@ -16,7 +16,14 @@ pub enum KvBug {
     ScanLimitOffByOne,
     /// A value of zero bytes reads as absent.
     EmptyValueIsAbsent,
+    /// A range delete removes at most [`RANGE_DELETE_STOP`] keys of its range: a bounded
+    /// delete loop that does not come back for the rest (one B-tree page's worth, as a
+    /// cursor that stops at a page boundary would).
+    RangeDeleteStopsShort,
 }
+
+/// Keys a [`KvBug::RangeDeleteStopsShort`] range delete removes before it stops.
+pub const RANGE_DELETE_STOP: usize = 256;
 
 /// The table of KV bug classes: each with its one-line description.
 pub const KV_BUGS: &[(KvBug, &str, &str)] = &[
@@ -39,6 +46,11 @@ pub const KV_BUGS: &[(KvBug, &str, &str)] = &[
         KvBug::EmptyValueIsAbsent,
         "EmptyValueIsAbsent",
         "a value of zero bytes reads as absent",
+    ),
+    (
+        KvBug::RangeDeleteStopsShort,
+        "RangeDeleteStopsShort",
+        "a range delete removes at most 256 keys of its range (a loop that stops at a page)",
     ),
 ];
 
@@ -88,10 +100,23 @@ impl DynBackend for FaultyKv {
         self.inner.name()
     }
     fn write(&self, batch: &WriteBatch) -> Result<()> {
-        if self.bug != KvBug::IgnoresRangeDeletes || batch.ranges().is_empty() {
+        let bounded = self.bug == KvBug::RangeDeleteStopsShort;
+        if !(self.bug == KvBug::IgnoresRangeDeletes || bounded) || batch.ranges().is_empty() {
             return self.inner.write(batch);
         }
         let mut points = WriteBatch::new();
+        // The bounded loop's deletes come first: a point write of the batch to the same key
+        // comes later and wins, as a range delete's would.
+        for (start, end) in batch.ranges().iter().filter(|_| bounded) {
+            if start < end {
+                for (k, _) in self
+                    .inner
+                    .scan(start, Some(end), false, RANGE_DELETE_STOP)?
+                {
+                    points.delete(k);
+                }
+            }
+        }
         for (k, v) in batch.ops() {
             match v {
                 Some(v) => points.put(k.to_vec(), v.to_vec()),

@@ -10,7 +10,7 @@ use syncproof_engine::scratch;
 use syncproof_engine::ErrorKind;
 
 use crate::faults::kv::{FaultyKv, KvBug};
-use crate::model::kv::{kind, KvOp, KvWrite};
+use crate::model::kv::{kind, KvOp, KvWrite, MANY_KEYS};
 use crate::run::case::CaseRun;
 use crate::run::text::ReproText;
 use crate::run::watchdog::{Beat, StallFinding};
@@ -54,6 +54,33 @@ pub enum KvOutcome {
     Panic(String),
 }
 
+/// What `op` reaches on the reference before it is applied there (`KV_REACH_KINDS`): range
+/// deletes that will remove more than [`MANY_KEYS`] keys. Scans are counted from their
+/// answer ([`scan_reach`]).
+fn write_reach(reference: &BTreeBackend, op: &KvOp) -> Vec<&'static str> {
+    let KvOp::Write(writes) = op else {
+        return Vec::new();
+    };
+    writes
+        .iter()
+        .filter_map(|w| match w {
+            KvWrite::DeleteRange(a, z) if a < z => reference
+                .scan(a, Some(z), false, MANY_KEYS + 1)
+                .is_ok_and(|e| e.len() > MANY_KEYS)
+                .then_some("range_delete_past_pages"),
+            _ => None,
+        })
+        .collect()
+}
+
+/// What a scan's answer on the reference reaches: more than [`MANY_KEYS`] entries.
+fn scan_reach(outcome: &KvOutcome) -> Option<&'static str> {
+    match outcome {
+        KvOutcome::Entries(e) if e.len() > MANY_KEYS => Some("scan_past_pages"),
+        _ => None,
+    }
+}
+
 /// A backend being checked, reopenable in its directory.
 struct KvSubject {
     target: KvTarget,
@@ -68,6 +95,11 @@ fn to_batch(writes: &[KvWrite]) -> WriteBatch {
             KvWrite::Put(k, v) => b.put(k.clone(), v.clone()),
             KvWrite::Delete(k) => b.delete(k.clone()),
             KvWrite::DeleteRange(a, z) => b.delete_range(a.clone(), z.clone()),
+            KvWrite::Fill { .. } => {
+                for (k, v) in w.fill_entries() {
+                    b.put(k, v);
+                }
+            }
         }
     }
     b
@@ -157,7 +189,11 @@ pub fn run_watched(
     let mut run = CaseRun::new(subjects.len());
     for (i, op) in ops.iter().enumerate() {
         beat.inspect(|b| b.op(None, i));
+        let reached = write_reach(&reference, op);
         let expected = apply(&reference, op);
+        for r in reached.into_iter().chain(scan_reach(&expected)) {
+            *run.reach.entry(r).or_default() += 1;
+        }
         *run.op_kinds.entry(kind(op)).or_default() += 1;
         if let KvOutcome::Err(k) = expected {
             *run.error_kinds.entry(k).or_default() += 1;
