@@ -36,10 +36,10 @@ pub enum KvWrite {
 pub const MAX_FILL: u16 = 4096;
 /// Most bytes of one value of a [`KvWrite::Fill`].
 pub const MAX_FILL_VALUE: u16 = 1024;
-/// A range delete or scan over more keys than this spans pages on every backend (at 4 KiB
-/// pages even the fill's smallest entries, 5-byte keys with empty values, need several), the
-/// threshold of the KV level's reach counts ([`KV_REACH_KINDS`]).
-pub const MANY_KEYS: usize = 1000;
+/// A range delete or scan over more bytes of keys and values than this spans pages on every
+/// backend: two of mdbx's 32 KiB pages, the largest page of any backend here (redb's and
+/// sqlite's are 4 KiB). The threshold of the KV level's reach counts ([`KV_REACH_KINDS`]).
+pub const MANY_BYTES: usize = 64 << 10;
 
 /// Key `i` of a fill run under `prefix`: the prefix, then `i` as four big-endian bytes, so
 /// the run sorts in `i` order, and under the prefix `a` it sorts between the [`KEYS`] `a\0`
@@ -121,8 +121,8 @@ const KEYS: &[&[u8]] = &[
 const FILL_PREFIXES: &[&[u8]] = &[b"a", b"\x01\x13sync\x00\x01"];
 /// Keys per fill run: under a page, several pages, and a few hundred pages' worth.
 const FILL_COUNTS: &[u16] = &[17, 300, 2500];
-/// Bytes per value of a fill run: none, short, and a few to a page.
-const FILL_VALUES: &[u16] = &[0, 8, 100];
+/// Bytes per value of a fill run: none, short, and a few dozen to ten per 4 KiB page.
+const FILL_VALUES: &[u16] = &[0, 8, 100, 400];
 /// Positions in a fill run the generator aims at: its ends and those of every count it draws,
 /// and the 256th key (a bounded loop's favourite stopping point).
 const FILL_EDGES: &[u32] = &[0, 1, 16, 17, 255, 256, 257, 299, 300, 1000, 2499, 2500];
@@ -208,8 +208,8 @@ pub const KV_OP_KINDS: &[&str] = &[
     "reopen",
 ];
 
-/// What the KV level's cases reach, read from the reference: a range delete that removed
-/// more than [`MANY_KEYS`] keys, a scan that returned more than that many.
+/// What the KV level's cases reach, read from the reference: a range delete that removed,
+/// and a scan that returned, more than [`MANY_BYTES`] of keys and values.
 pub const KV_REACH_KINDS: &[&str] = &["range_delete_past_pages", "scan_past_pages"];
 
 /// The coverage kind of a step.

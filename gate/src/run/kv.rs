@@ -10,7 +10,7 @@ use syncproof_engine::scratch;
 use syncproof_engine::ErrorKind;
 
 use crate::faults::kv::{FaultyKv, KvBug};
-use crate::model::kv::{kind, KvOp, KvWrite, MANY_KEYS};
+use crate::model::kv::{kind, KvOp, KvWrite, MANY_BYTES};
 use crate::run::case::CaseRun;
 use crate::run::text::ReproText;
 use crate::run::watchdog::{Beat, StallFinding};
@@ -54,9 +54,14 @@ pub enum KvOutcome {
     Panic(String),
 }
 
+/// Bytes of keys and values in `entries`.
+fn bytes(entries: &[(Vec<u8>, Vec<u8>)]) -> usize {
+    entries.iter().map(|(k, v)| k.len() + v.len()).sum()
+}
+
 /// What `op` reaches on the reference before it is applied there (`KV_REACH_KINDS`): range
-/// deletes that will remove more than [`MANY_KEYS`] keys. Scans are counted from their
-/// answer ([`scan_reach`]).
+/// deletes that will remove more than [`MANY_BYTES`]. Scans are counted from their answer
+/// ([`scan_reach`]).
 fn write_reach(reference: &BTreeBackend, op: &KvOp) -> Vec<&'static str> {
     let KvOp::Write(writes) = op else {
         return Vec::new();
@@ -65,18 +70,18 @@ fn write_reach(reference: &BTreeBackend, op: &KvOp) -> Vec<&'static str> {
         .iter()
         .filter_map(|w| match w {
             KvWrite::DeleteRange(a, z) if a < z => reference
-                .scan(a, Some(z), false, MANY_KEYS + 1)
-                .is_ok_and(|e| e.len() > MANY_KEYS)
+                .scan(a, Some(z), false, usize::MAX)
+                .is_ok_and(|e| bytes(&e) > MANY_BYTES)
                 .then_some("range_delete_past_pages"),
             _ => None,
         })
         .collect()
 }
 
-/// What a scan's answer on the reference reaches: more than [`MANY_KEYS`] entries.
+/// What a scan's answer on the reference reaches: more than [`MANY_BYTES`].
 fn scan_reach(outcome: &KvOutcome) -> Option<&'static str> {
     match outcome {
-        KvOutcome::Entries(e) if e.len() > MANY_KEYS => Some("scan_past_pages"),
+        KvOutcome::Entries(e) if bytes(e) > MANY_BYTES => Some("scan_past_pages"),
         _ => None,
     }
 }
