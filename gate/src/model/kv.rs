@@ -37,8 +37,9 @@ pub const MAX_FILL: u16 = 4096;
 /// Most bytes of one value of a [`KvWrite::Fill`].
 pub const MAX_FILL_VALUE: u16 = 1024;
 /// A range delete or scan over more bytes of keys and values than this spans pages on every
-/// backend: two of mdbx's 32 KiB pages, the largest page of any backend here (redb's and
-/// sqlite's are 4 KiB). The threshold of the KV level's reach counts ([`KV_REACH_KINDS`]).
+/// backend: two of mdbx's 32 KiB pages (`syncproof_mdbx::page_size`), the largest page of
+/// any backend here (redb's are 4 KiB). The threshold of the KV level's reach counts
+/// ([`KV_REACH_KINDS`]).
 pub const MANY_BYTES: usize = 64 << 10;
 
 /// Key `i` of a fill run under `prefix`: the prefix, then `i` as four big-endian bytes, so
