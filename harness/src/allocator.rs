@@ -1,7 +1,7 @@
 //! How the gate's processes use memory: mimalloc as the global allocator (declared by each
 //! binary: the `syncproof` CLI and the gate benchmarks) and no transparent huge pages.
 //!
-//! With the kernel's THP mode `always` (Debian's default), every 2 MiB-aligned region
+//! With the kernel's THP mode `always` (this project's machine runs so), every 2 MiB-aligned region
 //! mimalloc touches for the first time, or again after it purged it, is faulted in as one huge
 //! page that the kernel zeroes whole, even when a case needed a few kilobytes of it. A gate
 //! run opens and drops thousands of stores on short-lived threads, so its allocator keeps

@@ -125,7 +125,7 @@ const FILL_COUNTS: &[u16] = &[17, 300, 2500];
 /// Bytes per value of a fill run: none, short, and a few dozen to ten per 4 KiB page.
 const FILL_VALUES: &[u16] = &[0, 8, 100, 400];
 /// Positions in a fill run the generator aims at: its ends and those of every count it draws,
-/// and the 256th key (a bounded loop's favourite stopping point).
+/// and the keys around the 256th, where a loop bounded by a power of two would stop.
 const FILL_EDGES: &[u32] = &[0, 1, 16, 17, 255, 256, 257, 299, 300, 1000, 2499, 2500];
 
 fn key() -> impl Strategy<Value = Vec<u8>> {
