@@ -13,7 +13,7 @@ use syncproof_engine::kv::btree::SharedMap;
 use syncproof_engine::kv::{BTreeBackend, DynBackend};
 use syncproof_engine::Result;
 use syncproof_gate::check::kv::check;
-use syncproof_gate::faults::kv::KvBug;
+use syncproof_gate::faults::kv::{KvBug, RANGE_DELETE_STOP};
 use syncproof_gate::model::kv::{case, KvOp, KvWrite};
 use syncproof_gate::run::kv::{KvOpen, KvTarget};
 use syncproof_gate::{Options, Progress};
@@ -117,7 +117,8 @@ fn cases_with_and_without_fills(n: u64) -> (Vec<Vec<KvOp>>, Vec<Vec<KvOp>>) {
 
 /// A range delete that stops after 256 keys (a loop that does not come back past a page) is
 /// invisible to cases of a few short keys: no range ever holds 256. With fills, whose runs
-/// span pages, the KV level finds it within the cases the test above runs.
+/// span pages, the KV level finds it within the cases the test above runs, and shrinks the
+/// fill to 257 keys with empty values.
 #[test]
 fn only_fills_reveal_a_range_delete_that_stops_at_a_page() {
     let target = [KvTarget {
@@ -138,4 +139,30 @@ fn only_fills_reveal_a_range_delete_that_stops_at_a_page() {
     let found = first_found(&with);
     assert!(found.is_some(), "fills must reveal it within 300 cases");
     eprintln!("RangeDeleteStopsShort: first found in case {found:?} with fills");
+    // The shrunk repro's fill is as small as the bug allows: one key more than the loop
+    // deletes, with empty values.
+    let repros = tempfile::tempdir().unwrap();
+    let report = run(
+        open_btree,
+        Some(KvBug::RangeDeleteStopsShort),
+        repros.path(),
+    );
+    let f = report.failure.as_ref().expect("caught");
+    let fills: Vec<(u16, u16)> = f
+        .repro
+        .ops
+        .iter()
+        .flat_map(|op| match op {
+            KvOp::Write(w) => w.clone(),
+            _ => Vec::new(),
+        })
+        .filter_map(|w| match w {
+            KvWrite::Fill {
+                count, value_len, ..
+            } => Some((count, value_len)),
+            _ => None,
+        })
+        .collect();
+    let stop = u16::try_from(RANGE_DELETE_STOP).unwrap();
+    assert_eq!(fills, [(stop + 1, 0)], "{}", report.summary());
 }

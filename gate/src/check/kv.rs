@@ -10,7 +10,7 @@ use super::report::{FailureReport, Report};
 use crate::model::kv::{case, KvOp, KV_OP_KINDS, KV_REACH_KINDS};
 use crate::run::case::CaseRun;
 use crate::run::kv::{run, run_watched, KvFinding, KvRepro, KvTarget, KV_REPRO_VERSION};
-use crate::run::shrink::{culprits, shrink_confirmed, shrink_seq};
+use crate::run::shrink::{culprits, shrink_confirmed, shrink_kv};
 use crate::run::watchdog::{Beat, StallFinding};
 
 struct Kv<'a> {
@@ -81,7 +81,7 @@ pub fn check(o: &Options, targets: &[KvTarget]) -> Report<KvRepro> {
             .collect();
         let again = |c: &[KvOp]| run(c, &on, level.tmp).ok().and_then(|r| r.finding);
         let original_ops = ops.len();
-        let shrunk = shrink_confirmed(ops, finding, |f| f.0, shrink_seq, &again);
+        let shrunk = shrink_confirmed(ops, finding, |f| f.0, shrink_kv, &again);
         let repro = KvRepro {
             kv_version: KV_REPRO_VERSION,
             seed: o.seed,

@@ -1,8 +1,9 @@
 //! Shrinking a failing sequence to a minimal one: cut everything after the first
 //! disagreement, remove chunks of ops (halving the chunk size down to single ops, as in delta
 //! debugging) while the sequence still fails, then remove chunks of records from put batches
-//! the same way.
+//! the same way (at the KV level: writes from batches, and keys and value bytes from fills).
 
+use crate::model::kv::{KvOp, KvWrite};
 use crate::model::ops::Op;
 use syncproof_engine::{Record, RecordBatch};
 
@@ -170,6 +171,106 @@ pub fn shrink(ops: Vec<Op>, fails: &mut dyn FnMut(&[Op]) -> Option<usize>) -> Ve
         }
     }
     best
+}
+
+/// [`shrink_seq`] for the KV level, then fewer writes per batch (chunk removal, as for
+/// records), then smaller fills: the fewest keys, then the fewest value bytes, that still
+/// fail, each found by bisection (a fill that fails with `n` keys is assumed to fail with
+/// more, as every planted and real bug so far does; a count where it passes is never kept).
+pub fn shrink_kv(ops: Vec<KvOp>, fails: &mut dyn FnMut(&[KvOp]) -> Option<usize>) -> Vec<KvOp> {
+    let mut best = shrink_seq(ops, fails);
+    let mut attempts = 0;
+    for i in 0..best.len() {
+        let Some(KvOp::Write(writes)) = best.get(i).cloned() else {
+            continue;
+        };
+        let mut shortest: Option<Vec<KvOp>> = None;
+        if writes.len() > 1 {
+            remove_chunks(writes, &mut attempts, &mut |w| {
+                let mut candidate = best.clone();
+                if let Some(op) = candidate.get_mut(i) {
+                    *op = KvOp::Write(w.to_vec());
+                }
+                match fails(&candidate) {
+                    Some(at) if at >= i => {
+                        candidate.truncate(at + 1);
+                        shortest = Some(candidate);
+                        Some(w.len())
+                    }
+                    _ => None,
+                }
+            });
+            if let Some(found) = shortest.take() {
+                best = found;
+            }
+        }
+        let Some(KvOp::Write(writes)) = best.get(i).cloned() else {
+            continue;
+        };
+        for (j, w) in writes.iter().enumerate() {
+            let &KvWrite::Fill {
+                count, value_len, ..
+            } = w
+            else {
+                continue;
+            };
+            // The fewest keys, then the fewest value bytes: `hi` always fails (the current
+            // size), `lo` is a size that passed (or none below it was tried).
+            let (mut lo, mut hi) = (0u16, count);
+            while lo + 1 < hi && attempts < MAX_ATTEMPTS {
+                let mid = lo + (hi - lo) / 2;
+                attempts += 1;
+                match with_fill(&best, i, j, mid, value_len, fails) {
+                    Some(found) => (best, hi) = (found, mid),
+                    None => lo = mid,
+                }
+            }
+            let keys = hi;
+            let (mut lo, mut hi) = (0u16, value_len);
+            if hi > 0 && attempts < MAX_ATTEMPTS {
+                attempts += 1;
+                if let Some(found) = with_fill(&best, i, j, keys, 0, fails) {
+                    best = found;
+                    continue;
+                }
+            }
+            while lo + 1 < hi && attempts < MAX_ATTEMPTS {
+                let mid = lo + (hi - lo) / 2;
+                attempts += 1;
+                match with_fill(&best, i, j, keys, mid, fails) {
+                    Some(found) => (best, hi) = (found, mid),
+                    None => lo = mid,
+                }
+            }
+        }
+    }
+    best
+}
+
+/// `ops` with write `j` of op `i` (a fill) holding `count` keys of `value_len` bytes, cut after
+/// its first disagreement, if it still fails at or after op `i`.
+fn with_fill(
+    ops: &[KvOp],
+    i: usize,
+    j: usize,
+    count: u16,
+    value_len: u16,
+    fails: &mut dyn FnMut(&[KvOp]) -> Option<usize>,
+) -> Option<Vec<KvOp>> {
+    let mut candidate = ops.to_vec();
+    if let Some(KvOp::Write(ws)) = candidate.get_mut(i) {
+        if let Some(KvWrite::Fill {
+            count: c,
+            value_len: v,
+            ..
+        }) = ws.get_mut(j)
+        {
+            (*c, *v) = (count, value_len);
+        }
+    }
+    let at = fails(&candidate).filter(|at| *at >= i)?;
+    candidate.truncate(at + 1);
+    Some(candidate)
 }
 
 #[cfg(test)]
