@@ -219,21 +219,29 @@ pub fn opener(label: &str) -> Option<Box<dyn Opener>> {
 /// The Rust path of [`opener`], for printed regression tests.
 pub const OPENER_PATH: &str = "syncproof_harness::engines::opener";
 
-/// The raw backends of the key-value engines among `selected`, as the KV level runs them.
+/// The raw backends of the key-value engines among `selected`, as the KV level runs them:
+/// each engine's default and every configuration of it, each a target of its own that runs
+/// every case (a pinned engine, `fjall+tiny-memtable`, only that configuration).
 pub fn kv_targets(
     selected: &[EngineInfo],
     bug: Option<syncproof_gate::faults::kv::KvBug>,
 ) -> Vec<syncproof_gate::run::kv::KvTarget> {
-    selected
-        .iter()
-        .filter_map(|e| {
-            e.kv.map(|open| syncproof_gate::run::kv::KvTarget {
-                label: e.name.to_string(),
-                open,
-                bug,
-            })
-        })
-        .collect()
+    let target = |label: String, open| syncproof_gate::run::kv::KvTarget { label, open, bug };
+    let mut out = Vec::new();
+    for e in selected {
+        let default = match e.pinned {
+            Some(c) => c.kv,
+            None => e.kv,
+        };
+        let Some(open) = default else { continue };
+        out.push(target(e.label(), open));
+        for c in e.configurations {
+            if let Some(open) = c.kv {
+                out.push(target(configuration_label(e.name, Some(c.name)), open));
+            }
+        }
+    }
+    out
 }
 
 /// Looks engines up by comma-separated names, in the order given, each once; `None` or

@@ -81,7 +81,8 @@ pub const CONFIGURATIONS: &[Configuration] = &[
         name: "tiny-memtable",
         what: "4 KiB memtables and 1 KiB data blocks: cases seal memtables, flush tables and \
                compact",
-        opener: || Box::new(opener_with(|d| FjallBackend::open_with(d, TINY_MEMTABLE))),
+        opener: || Box::new(opener_with(tiny_memtable)),
+        kv: Some(|d| Ok(Box::new(tiny_memtable(d)?))),
         known_race: Some(
             "fjall 3.1.13 with 4 KiB memtables lets a snapshot see part of a batch committed \
              while it is open (README, the concurrent phase)",
@@ -90,10 +91,21 @@ pub const CONFIGURATIONS: &[Configuration] = &[
     Configuration {
         name: "per-commit",
         what: "every batch persisted with SyncAll (Durability::Commit)",
-        opener: || Box::new(opener_with(|d| FjallBackend::open(d, Durability::Commit))),
+        opener: || Box::new(opener_with(per_commit)),
+        kv: Some(|d| Ok(Box::new(per_commit(d)?))),
         known_race: None,
     },
 ];
+
+/// `fjall+tiny-memtable` ([`CONFIGURATIONS`]).
+fn tiny_memtable(d: &Path) -> Result<FjallBackend> {
+    FjallBackend::open_with(d, TINY_MEMTABLE)
+}
+
+/// `fjall+per-commit` ([`CONFIGURATIONS`]).
+fn per_commit(d: &Path) -> Result<FjallBackend> {
+    FjallBackend::open(d, Durability::Commit)
+}
 
 /// The error kind of a fjall error, by what it means: I/O failures (also inside the LSM tree,
 /// and a database poisoned by an earlier failed write) are `Io`; a store locked by another

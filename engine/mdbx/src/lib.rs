@@ -141,20 +141,28 @@ pub const CONFIGURATIONS: &[Configuration] = &[
         name: "small-growth",
         what: "the file grows in 64 KiB steps and shrinks when 128 KiB are free: cases remap \
                the environment as it grows and shrinks",
-        opener: || {
-            Box::new(opener_with(|d| {
-                MdbxBackend::open_growing(d, Durability::Flush, 64 << 10)
-            }))
-        },
+        opener: || Box::new(opener_with(small_growth)),
+        kv: Some(|d| Ok(Box::new(small_growth(d)?))),
         known_race: None,
     },
     Configuration {
         name: "per-commit",
         what: "every commit durable (SyncMode::Durable, Durability::Commit)",
-        opener: || Box::new(opener_with(|d| MdbxBackend::open(d, Durability::Commit))),
+        opener: || Box::new(opener_with(per_commit)),
+        kv: Some(|d| Ok(Box::new(per_commit(d)?))),
         known_race: None,
     },
 ];
+
+/// `mdbx+small-growth` ([`CONFIGURATIONS`]).
+fn small_growth(d: &Path) -> Result<MdbxBackend> {
+    MdbxBackend::open_growing(d, Durability::Flush, 64 << 10)
+}
+
+/// `mdbx+per-commit` ([`CONFIGURATIONS`]).
+fn per_commit(d: &Path) -> Result<MdbxBackend> {
+    MdbxBackend::open(d, Durability::Commit)
+}
 
 /// The default: durable after `flush()`.
 pub fn open(dir: &Path) -> Result<MdbxBackend> {

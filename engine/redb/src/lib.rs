@@ -105,39 +105,49 @@ pub const CONFIGURATIONS: &[Configuration] = &[
         name: "tiny-cache",
         what: "a 16 KiB page cache (default 1 GiB): reads of a few dozen records go to the \
                file and evict",
-        opener: || {
-            Box::new(opener_with(|d| {
-                RedbBackend::open_with(
-                    d,
-                    Durability::Flush,
-                    redb::Builder::new().set_cache_size(16 << 10),
-                )
-            }))
-        },
+        opener: || Box::new(opener_with(tiny_cache)),
+        kv: Some(|d| Ok(Box::new(tiny_cache(d)?))),
         known_race: None,
     },
     Configuration {
         name: "checked-open",
         what: "every open verifies every page's checksum and rebuilds the allocator \
                (set_check_integrity_on_open): each reopen runs redb's repair path",
-        opener: || {
-            Box::new(opener_with(|d| {
-                RedbBackend::open_with(
-                    d,
-                    Durability::Flush,
-                    redb::Builder::new().set_check_integrity_on_open(true),
-                )
-            }))
-        },
+        opener: || Box::new(opener_with(checked_open)),
+        kv: Some(|d| Ok(Box::new(checked_open(d)?))),
         known_race: None,
     },
     Configuration {
         name: "per-commit",
         what: "every commit Durability::Immediate (Durability::Commit)",
-        opener: || Box::new(opener_with(|d| RedbBackend::open(d, Durability::Commit))),
+        opener: || Box::new(opener_with(per_commit)),
+        kv: Some(|d| Ok(Box::new(per_commit(d)?))),
         known_race: None,
     },
 ];
+
+/// `redb+tiny-cache` ([`CONFIGURATIONS`]).
+fn tiny_cache(d: &Path) -> Result<RedbBackend> {
+    RedbBackend::open_with(
+        d,
+        Durability::Flush,
+        redb::Builder::new().set_cache_size(16 << 10),
+    )
+}
+
+/// `redb+checked-open` ([`CONFIGURATIONS`]).
+fn checked_open(d: &Path) -> Result<RedbBackend> {
+    RedbBackend::open_with(
+        d,
+        Durability::Flush,
+        redb::Builder::new().set_check_integrity_on_open(true),
+    )
+}
+
+/// `redb+per-commit` ([`CONFIGURATIONS`]).
+fn per_commit(d: &Path) -> Result<RedbBackend> {
+    RedbBackend::open(d, Durability::Commit)
+}
 
 /// The default: durable after `flush()`.
 pub fn open(dir: &Path) -> Result<RedbBackend> {

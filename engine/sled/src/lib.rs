@@ -115,26 +115,34 @@ pub const CONFIGURATIONS: &[Configuration] = &[
         what: "4 KiB log segments (default 512 KiB; sled's own knob for triggering \
                correctness-critical paths) and a 64 KiB cache: cases roll segments, store \
                large values as blobs and page nodes out",
-        opener: || {
-            Box::new(opener_with(|d| {
-                SledBackend::open_with(
-                    d,
-                    Durability::Flush,
-                    sled::Config::new()
-                        .segment_size(4096)
-                        .cache_capacity(64 << 10),
-                )
-            }))
-        },
+        opener: || Box::new(opener_with(tiny_segments)),
+        kv: Some(|d| Ok(Box::new(tiny_segments(d)?))),
         known_race: None,
     },
     Configuration {
         name: "per-commit",
         what: "a flush after every batch (Durability::Commit)",
-        opener: || Box::new(opener_with(|d| SledBackend::open(d, Durability::Commit))),
+        opener: || Box::new(opener_with(per_commit)),
+        kv: Some(|d| Ok(Box::new(per_commit(d)?))),
         known_race: None,
     },
 ];
+
+/// `sled+tiny-segments` ([`CONFIGURATIONS`]).
+fn tiny_segments(d: &Path) -> Result<SledBackend> {
+    SledBackend::open_with(
+        d,
+        Durability::Flush,
+        sled::Config::new()
+            .segment_size(4096)
+            .cache_capacity(64 << 10),
+    )
+}
+
+/// `sled+per-commit` ([`CONFIGURATIONS`]).
+fn per_commit(d: &Path) -> Result<SledBackend> {
+    SledBackend::open(d, Durability::Commit)
+}
 
 /// The default: durable after `flush()`.
 pub fn open(dir: &Path) -> Result<SledBackend> {

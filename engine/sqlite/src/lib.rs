@@ -94,6 +94,7 @@ pub const CONFIGURATIONS: &[Configuration] = &[
                 ..SqliteOpener::default()
             })
         },
+        kv: None,
         known_race: None,
     },
     Configuration {
@@ -105,6 +106,7 @@ pub const CONFIGURATIONS: &[Configuration] = &[
                 ..SqliteOpener::default()
             })
         },
+        kv: None,
         known_race: None,
     },
 ];

@@ -154,4 +154,7 @@ impl DynBackend for FaultyKv {
     fn flush(&self) -> Result<()> {
         self.inner.flush()
     }
+    fn structure(&self) -> Result<Vec<(&'static str, u64)>> {
+        self.inner.structure()
+    }
 }

@@ -36,11 +36,14 @@ pub enum KvWrite {
 pub const MAX_FILL: u16 = 4096;
 /// Most bytes of one value of a [`KvWrite::Fill`].
 pub const MAX_FILL_VALUE: u16 = 1024;
-/// A range delete or scan over more bytes of keys and values than this spans pages on every
-/// backend: two of mdbx's 32 KiB pages (`syncproof_mdbx::page_size`), the largest page of
-/// any backend here (redb's are 4 KiB). The threshold of the KV level's reach counts
-/// ([`KV_REACH_KINDS`]).
+/// A range delete or scan over more than [`MANY_KEYS`] keys holding more than this many bytes
+/// of keys and values spans leaf pages on every backend: two of mdbx's 32 KiB pages
+/// (`syncproof_mdbx::page_size`), the largest page of any backend here (redb's are 4 KiB).
+/// Both thresholds together: a few of the 20,000-byte values alone pass the bytes but sit on
+/// overflow pages under one leaf. The KV level's reach counts ([`KV_REACH_KINDS`]) use them.
 pub const MANY_BYTES: usize = 64 << 10;
+/// See [`MANY_BYTES`]: more keys than the eleven short [`KEYS`] can ever be.
+pub const MANY_KEYS: usize = 100;
 
 /// Key `i` of a fill run under `prefix`: the prefix, then `i` as four big-endian bytes, so
 /// the run sorts in `i` order, and under the prefix `a` it sorts between the [`KEYS`] `a\0`
@@ -156,7 +159,9 @@ fn value() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
         Just(Vec::new()),
         prop::collection::vec(any::<u8>(), 1..16),
-        Just(vec![7u8; 5000])
+        Just(vec![7u8; 5000]),
+        // Over half of mdbx's 32 KiB page: stored on overflow pages.
+        Just(vec![9u8; 20_000])
     ]
 }
 
@@ -210,7 +215,7 @@ pub const KV_OP_KINDS: &[&str] = &[
 ];
 
 /// What the KV level's cases reach, read from the reference: a range delete that removed,
-/// and a scan that returned, more than [`MANY_BYTES`] of keys and values.
+/// and a scan that returned, more than [`MANY_KEYS`] keys with more than [`MANY_BYTES`].
 pub const KV_REACH_KINDS: &[&str] = &["range_delete_past_pages", "scan_past_pages"];
 
 /// The coverage kind of a step.

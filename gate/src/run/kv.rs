@@ -10,13 +10,12 @@ use syncproof_engine::scratch;
 use syncproof_engine::ErrorKind;
 
 use crate::faults::kv::{FaultyKv, KvBug};
-use crate::model::kv::{kind, KvOp, KvWrite, MANY_BYTES};
+use crate::model::kv::{kind, KvOp, KvWrite, MANY_BYTES, MANY_KEYS};
 use crate::run::case::CaseRun;
 use crate::run::text::ReproText;
 use crate::run::watchdog::{Beat, StallFinding};
 
-/// Opens a raw key-value backend in a directory (creating it when empty).
-pub type KvOpen = fn(&Path) -> syncproof_engine::Result<Box<dyn DynBackend>>;
+pub use syncproof_engine::kv::KvOpen;
 
 /// A backend under test: its label, how to open it, and the bug injected into it, if any.
 #[derive(Clone)]
@@ -54,14 +53,19 @@ pub enum KvOutcome {
     Panic(String),
 }
 
-/// Bytes of keys and values in `entries`.
-fn bytes(entries: &[(Vec<u8>, Vec<u8>)]) -> usize {
-    entries.iter().map(|(k, v)| k.len() + v.len()).sum()
+/// Whether `entries` span leaf pages on every backend: more than [`MANY_KEYS`] of them,
+/// with more than [`MANY_BYTES`] of keys and values.
+fn spans_pages(entries: &[(Vec<u8>, Vec<u8>)]) -> bool {
+    entries.len() > MANY_KEYS
+        && entries
+            .iter()
+            .map(|(k, v)| k.len() + v.len())
+            .sum::<usize>()
+            > MANY_BYTES
 }
 
 /// What `op` reaches on the reference before it is applied there (`KV_REACH_KINDS`): range
-/// deletes that will remove more than [`MANY_BYTES`]. Scans are counted from their answer
-/// ([`scan_reach`]).
+/// deletes whose keys [`spans_pages`]. Scans are counted from their answer ([`scan_reach`]).
 fn write_reach(reference: &BTreeBackend, op: &KvOp) -> Vec<&'static str> {
     let KvOp::Write(writes) = op else {
         return Vec::new();
@@ -71,17 +75,17 @@ fn write_reach(reference: &BTreeBackend, op: &KvOp) -> Vec<&'static str> {
         .filter_map(|w| match w {
             KvWrite::DeleteRange(a, z) if a < z => reference
                 .scan(a, Some(z), false, usize::MAX)
-                .is_ok_and(|e| bytes(&e) > MANY_BYTES)
+                .is_ok_and(|e| spans_pages(&e))
                 .then_some("range_delete_past_pages"),
             _ => None,
         })
         .collect()
 }
 
-/// What a scan's answer on the reference reaches: more than [`MANY_BYTES`].
+/// What a scan's answer on the reference reaches: entries that [`spans_pages`].
 fn scan_reach(outcome: &KvOutcome) -> Option<&'static str> {
     match outcome {
-        KvOutcome::Entries(e) if bytes(e) > MANY_BYTES => Some("scan_past_pages"),
+        KvOutcome::Entries(e) if spans_pages(e) => Some("scan_past_pages"),
         _ => None,
     }
 }
@@ -89,8 +93,11 @@ fn scan_reach(outcome: &KvOutcome) -> Option<&'static str> {
 /// A backend being checked, reopenable in its directory.
 struct KvSubject {
     target: KvTarget,
-    dir: tempfile::TempDir,
+    /// Declared before `dir`, so it is dropped (closed) first: a backend whose directory is
+    /// removed while it is open fails in its background work (fjall's flush workers did,
+    /// once its small-memtable configuration ran at this level).
     backend: Option<Box<dyn DynBackend>>,
+    dir: tempfile::TempDir,
 }
 
 fn to_batch(writes: &[KvWrite]) -> WriteBatch {
@@ -129,6 +136,18 @@ fn apply(backend: &dyn DynBackend, op: &KvOp) -> KvOutcome {
 }
 
 impl KvSubject {
+    /// The backend's structural counters now (none when it is closed or cannot tell; a panic
+    /// or an error counts as none: the case's outcomes are what is checked).
+    fn structure(&self) -> Vec<(&'static str, u64)> {
+        let Some(b) = self.backend.as_deref() else {
+            return Vec::new();
+        };
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| b.structure()))
+            .ok()
+            .and_then(|r| r.ok())
+            .unwrap_or_default()
+    }
+
     fn step(&mut self, op: &KvOp) -> KvOutcome {
         let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             if *op == KvOp::Reopen {
@@ -230,6 +249,10 @@ pub fn run_watched(
             return Ok(run);
         }
     }
+    run.structure = subjects
+        .iter()
+        .map(|s| (s.target.label.clone(), s.structure()))
+        .collect();
     Ok(run)
 }
 

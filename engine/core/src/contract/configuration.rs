@@ -16,6 +16,9 @@ pub struct Configuration {
     pub what: &'static str,
     /// Makes an opener of the engine under this configuration.
     pub opener: fn() -> Box<dyn Opener>,
+    /// Opens the engine's raw key-value backend under this configuration, for the KV level
+    /// (`None`: the engine has no key-value backend).
+    pub kv: Option<crate::kv::KvOpen>,
     /// A race of the engine's upstream that the concurrent phase finds under this
     /// configuration (what it is, and where the README records it): the phase does not draw
     /// the configuration by default, so a known upstream bug does not fail every gate; pinned

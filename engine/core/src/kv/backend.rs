@@ -170,6 +170,11 @@ pub trait KvBackend: Send + Sync + 'static {
     }
 }
 
+/// Opens a raw key-value backend in a directory (creating it when empty), as the KV level
+/// runs it: an engine's default, or one of its configurations
+/// ([`crate::contract::Configuration::kv`]).
+pub type KvOpen = fn(&std::path::Path) -> Result<Box<dyn DynBackend>>;
+
 /// An object-safe view of any [`KvBackend`] (whose snapshot type makes it not object-safe),
 /// for tools that handle backends of several types at once.
 pub trait DynBackend: Send + Sync {
@@ -189,6 +194,10 @@ pub trait DynBackend: Send + Sync {
     ) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
     /// Makes every committed batch durable.
     fn flush(&self) -> Result<()>;
+    /// The backend's structural counters ([`KvBackend::structure`]). Default: none.
+    fn structure(&self) -> Result<Vec<(&'static str, u64)>> {
+        Ok(Vec::new())
+    }
 }
 
 impl<B: KvBackend> DynBackend for B {
@@ -227,6 +236,9 @@ impl<B: KvBackend> DynBackend for B {
     }
     fn flush(&self) -> Result<()> {
         KvBackend::flush(self)
+    }
+    fn structure(&self) -> Result<Vec<(&'static str, u64)>> {
+        KvBackend::structure(self)
     }
 }
 

@@ -6,6 +6,8 @@ pub mod btree;
 mod layout;
 mod store;
 
-pub use backend::{drive, Durability, DynBackend, KvBackend, KvSnapshot, ScanVisitor, WriteBatch};
+pub use backend::{
+    drive, Durability, DynBackend, KvBackend, KvOpen, KvSnapshot, ScanVisitor, WriteBatch,
+};
 pub use btree::{BTreeBackend, BTreeOpener};
 pub use store::{fresh_writes, KvOpener, KvStore};
