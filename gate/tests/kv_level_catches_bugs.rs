@@ -118,7 +118,7 @@ fn cases_with_and_without_fills(n: u64) -> (Vec<Vec<KvOp>>, Vec<Vec<KvOp>>) {
 /// A range delete that stops after 256 keys (a loop that does not come back past a page) is
 /// invisible to cases of a few short keys: no range ever holds 256. With fills, whose runs
 /// span pages, the KV level finds it within the cases the test above runs, and shrinks the
-/// fill to 257 keys with empty values.
+/// fill to empty values and the fewest keys that still fail.
 #[test]
 fn only_fills_reveal_a_range_delete_that_stops_at_a_page() {
     let target = [KvTarget {
@@ -139,8 +139,8 @@ fn only_fills_reveal_a_range_delete_that_stops_at_a_page() {
     let found = first_found(&with);
     assert!(found.is_some(), "fills must reveal it within 300 cases");
     eprintln!("RangeDeleteStopsShort: first found in case {found:?} with fills");
-    // The shrunk repro's fill is as small as the bug allows: one key more than the loop
-    // deletes, with empty values.
+    // The shrunk repro's fill is as small as the failure allows: empty values, and one key
+    // fewer passes.
     let repros = tempfile::tempdir().unwrap();
     let report = run(
         open_btree,
@@ -148,21 +148,46 @@ fn only_fills_reveal_a_range_delete_that_stops_at_a_page() {
         repros.path(),
     );
     let f = report.failure.as_ref().expect("caught");
-    let fills: Vec<(u16, u16)> = f
-        .repro
-        .ops
+    let ops = &f.repro.ops;
+    let fills: Vec<(usize, usize, u16, u16)> = ops
         .iter()
-        .flat_map(|op| match op {
-            KvOp::Write(w) => w.clone(),
+        .enumerate()
+        .flat_map(|(i, op)| match op {
+            KvOp::Write(w) => w
+                .iter()
+                .enumerate()
+                .filter_map(|(j, w)| match w {
+                    KvWrite::Fill {
+                        count, value_len, ..
+                    } => Some((i, j, *count, *value_len)),
+                    _ => None,
+                })
+                .collect(),
             _ => Vec::new(),
         })
-        .filter_map(|w| match w {
-            KvWrite::Fill {
-                count, value_len, ..
-            } => Some((count, value_len)),
-            _ => None,
-        })
         .collect();
-    let stop = u16::try_from(RANGE_DELETE_STOP).unwrap();
-    assert_eq!(fills, [(stop + 1, 0)], "{}", report.summary());
+    let [(i, j, count, value_len)] = fills[..] else {
+        panic!("one fill expected: {}", report.summary());
+    };
+    assert_eq!(value_len, 0, "{}", report.summary());
+    assert!(
+        usize::from(count) > RANGE_DELETE_STOP,
+        "{}",
+        report.summary()
+    );
+    let fails = |ops: &[KvOp]| {
+        syncproof_gate::run::kv::run(ops, &target, None)
+            .unwrap()
+            .finding
+            .is_some()
+    };
+    let mut fewer = ops.clone();
+    if let KvOp::Write(w) = &mut fewer[i] {
+        if let KvWrite::Fill { count: c, .. } = &mut w[j] {
+            *c -= 1;
+        }
+    }
+    assert!(fails(ops), "the repro fails");
+    assert!(!fails(&fewer), "one key fewer passes: {}", report.summary());
+    eprintln!("RangeDeleteStopsShort: shrunk to a fill of {count} keys");
 }
