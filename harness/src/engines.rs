@@ -226,6 +226,23 @@ pub fn kv_targets(
     selected: &[EngineInfo],
     bug: Option<syncproof_gate::faults::kv::KvBug>,
 ) -> Vec<syncproof_gate::run::kv::KvTarget> {
+    kv_targets_with(selected, bug, true)
+}
+
+/// [`kv_targets`] without the configurations: exactly the labels selected (a replay of a
+/// repro that names its culprits, a fuzz target that runs one backend).
+pub fn kv_targets_as_named(
+    selected: &[EngineInfo],
+    bug: Option<syncproof_gate::faults::kv::KvBug>,
+) -> Vec<syncproof_gate::run::kv::KvTarget> {
+    kv_targets_with(selected, bug, false)
+}
+
+fn kv_targets_with(
+    selected: &[EngineInfo],
+    bug: Option<syncproof_gate::faults::kv::KvBug>,
+    configurations: bool,
+) -> Vec<syncproof_gate::run::kv::KvTarget> {
     let target = |label: String, open| syncproof_gate::run::kv::KvTarget { label, open, bug };
     let mut out = Vec::new();
     for e in selected {
@@ -235,7 +252,7 @@ pub fn kv_targets(
         };
         let Some(open) = default else { continue };
         out.push(target(e.label(), open));
-        for c in e.configurations {
+        for c in e.configurations.iter().filter(|_| configurations) {
             if let Some(open) = c.kv {
                 out.push(target(configuration_label(e.name, Some(c.name)), open));
             }

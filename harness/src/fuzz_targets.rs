@@ -135,14 +135,11 @@ pub fn kv_sequence(data: &[u8]) {
         return;
     }
     let name = std::env::var("SYNCPROOF_FUZZ_KV").unwrap_or_else(|_| "redb".into());
-    // One backend per input, the default or the pinned configuration (the first target),
-    // not every configuration: the fuzzer's rate is what it is for.
-    let target: Vec<_> = crate::engines::select(Some(&name))
-        .map(|selected| crate::engines::kv_targets(&selected, None))
-        .unwrap_or_default()
-        .into_iter()
-        .take(1)
-        .collect();
+    // One backend per input, the default or the pinned configuration, not every
+    // configuration: the fuzzer's rate is what it is for.
+    let target = crate::engines::select(Some(&name))
+        .map(|selected| crate::engines::kv_targets_as_named(&selected, None))
+        .unwrap_or_default();
     assert!(!target.is_empty(), "no KV engine {name}");
     kv_sequence_on(&ops, &target);
 }

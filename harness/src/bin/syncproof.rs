@@ -1571,7 +1571,7 @@ fn replay_kv(
         Ok(b) => b,
         Err(e) => return usage(format!("the repro names an {e}")),
     };
-    let targets = engines::kv_targets(&selected, bug);
+    let targets = engines::kv_targets_as_named(&selected, bug);
     println!(
         "replaying {} ({} KV steps, seed {}) on {names}",
         file.display(),
