@@ -126,3 +126,43 @@ fn the_checked_count_is_every_op_on_every_engine() {
     let json = serde_json::to_value(&r).unwrap();
     assert_eq!(json["checked_applications"], r.checked_applications);
 }
+
+/// The time line's share is the engines' own call time over the workers' time: the sum of
+/// the engines' busy seconds, never more than the threads could have spent in the sequences.
+#[test]
+fn the_time_line_is_the_engines_share_of_the_workers_time() {
+    let repros = tempfile::tempdir().unwrap();
+    let (a, _) = recording();
+    let (b, _) = recording();
+    let r = Harness::new()
+        .engine("a", a)
+        .engine("b", b)
+        .options(Options {
+            cases: 30,
+            contract: false,
+            threads: Some(2),
+            ..options(None, repros.path())
+        })
+        .run();
+    assert!(r.passed(), "{}", r.summary());
+    assert_eq!(r.threads, 2);
+    let sum: f64 = r.engines.iter().map(|e| e.busy_secs).sum();
+    assert!(r.engines.iter().all(|e| e.busy_secs > 0.0));
+    assert!((r.engines_busy_secs - sum).abs() <= 1e-12, "{r:?}");
+    assert!(
+        r.engines_busy_secs <= r.sequence_secs * 2.0,
+        "{} busy in {} s on 2 threads",
+        r.engines_busy_secs,
+        r.sequence_secs
+    );
+    let line = format!(
+        "time: the engines under test were busy {:.1}s of the 2 workers' {:.1}s",
+        r.engines_busy_secs,
+        r.sequence_secs * 2.0
+    );
+    assert!(
+        r.summary().contains(&line),
+        "{line:?} not in\n{}",
+        r.summary()
+    );
+}

@@ -54,6 +54,18 @@ impl<R: ReproText> Report<R> {
             "  checked: {} engine-op applications against the reference in {:.1}s of sequences: {:.0}/s",
             self.checked_applications, self.sequence_secs, self.checked_per_sec
         );
+        let worker_secs = self.sequence_secs * self.threads as f64;
+        if worker_secs > 0.0 {
+            let _ = writeln!(
+                s,
+                "  time: the engines under test were busy {:.1}s of the {} workers' {:.1}s ({:.0}%); \
+                 the rest is the gate's own work (the reference, generation, comparison, stores)",
+                self.engines_busy_secs,
+                self.threads,
+                worker_secs,
+                100.0 * self.engines_busy_secs / worker_secs
+            );
+        }
         let _ = writeln!(s, "  stores: {}", self.stores.describe());
         if self.configurations.len() > self.engines.len() {
             let each: Vec<String> = self
