@@ -11,7 +11,8 @@ use std::sync::{Arc, Mutex};
 use syncproof_engine::contract::Opener;
 use syncproof_engine::scratch::{Chosen, Scratch};
 use syncproof_engine::{EngineConfig, Result, StorageEngine};
-use syncproof_gate::{Harness, Options, Progress};
+use syncproof_gate::faults::{Bug, FaultyOpener};
+use syncproof_gate::{Harness, Options, Progress, Report};
 use syncproof_memory::MemoryOpener;
 
 /// The memory engine, noting every directory it is asked to open a store in.
@@ -92,22 +93,31 @@ fn every_store_is_where_the_report_says() {
     }
 }
 
+/// Runs 30 cases of seed 3 on `engines`, no contract suite and no concurrent phase, stores in
+/// the default place, on `threads` workers (`None`: the machine's parallelism).
+fn run_sequences(engines: Vec<(&str, Box<dyn Opener>)>, threads: Option<usize>) -> Report {
+    let repros = tempfile::tempdir().unwrap();
+    let mut h = Harness::new();
+    for (label, opener) in engines {
+        h = h.engine(label, opener);
+    }
+    h.options(Options {
+        cases: 30,
+        contract: false,
+        concurrent_cases: 0,
+        threads,
+        ..options(None, repros.path())
+    })
+    .run()
+}
+
 /// The throughput line counts every op of every case once per engine under test, over the
 /// sequences' own wall time.
 #[test]
 fn the_checked_count_is_every_op_on_every_engine() {
-    let repros = tempfile::tempdir().unwrap();
     let (a, _) = recording();
     let (b, _) = recording();
-    let r = Harness::new()
-        .engine("a", a)
-        .engine("b", b)
-        .options(Options {
-            cases: 30,
-            contract: false,
-            ..options(None, repros.path())
-        })
-        .run();
+    let r = run_sequences(vec![("a", a), ("b", b)], None);
     assert!(r.passed(), "{}", r.summary());
     assert!(r.ops_run > 30, "{} ops", r.ops_run);
     assert_eq!(r.checked_applications, 2 * r.ops_run);
@@ -127,37 +137,51 @@ fn the_checked_count_is_every_op_on_every_engine() {
     assert_eq!(json["checked_applications"], r.checked_applications);
 }
 
-/// The time line's share is the engines' own call time over the workers' time: the sum of
-/// the engines' busy seconds, never more than the threads could have spent in the sequences.
+/// The time line is the engines' own call time over the workers' time. An engine made slow on
+/// purpose (`StatsFromTwoSnapshots` sleeps 2 ms inside every `stats` call and answers
+/// correctly when nothing writes meanwhile) is charged at least that sleep, more than the same
+/// engine without it; and the sum is never more than the threads could have spent in the
+/// sequences.
 #[test]
 fn the_time_line_is_the_engines_share_of_the_workers_time() {
-    let repros = tempfile::tempdir().unwrap();
-    let (a, _) = recording();
-    let (b, _) = recording();
-    let r = Harness::new()
-        .engine("a", a)
-        .engine("b", b)
-        .options(Options {
-            cases: 30,
-            contract: false,
-            threads: Some(2),
-            ..options(None, repros.path())
-        })
-        .run();
+    let (plain, _) = recording();
+    let (slowed, _) = recording();
+    let slowed = Box::new(FaultyOpener::new(slowed, Bug::StatsFromTwoSnapshots));
+    let r = run_sequences(vec![("plain", plain), ("slowed", slowed)], Some(2));
     assert!(r.passed(), "{}", r.summary());
     assert_eq!(r.threads, 2);
+    let busy = |label: &str| {
+        r.engines
+            .iter()
+            .find(|e| e.engine == label)
+            .unwrap_or_else(|| panic!("no {label} in {r:?}"))
+    };
+    let stats_calls = busy("slowed").latency.get("stats").map_or(0, |p| p.count);
+    assert!(stats_calls > 0, "no stats op in 30 cases: {r:?}");
+    let slept = stats_calls as f64 * 0.002;
+    assert!(
+        busy("slowed").busy_secs >= slept,
+        "slowed busy {} s, slept {slept} s in {stats_calls} stats calls",
+        busy("slowed").busy_secs
+    );
+    assert!(
+        busy("slowed").busy_secs > busy("plain").busy_secs,
+        "{} s against {} s",
+        busy("slowed").busy_secs,
+        busy("plain").busy_secs
+    );
     let sum: f64 = r.engines.iter().map(|e| e.busy_secs).sum();
     assert!(r.engines.iter().all(|e| e.busy_secs > 0.0));
-    assert!((r.engines_busy_secs - sum).abs() <= 1e-12, "{r:?}");
+    assert!((r.engines_busy_secs() - sum).abs() <= 1e-12, "{r:?}");
     assert!(
-        r.engines_busy_secs <= r.sequence_secs * 2.0,
+        r.engines_busy_secs() <= r.sequence_secs * 2.0,
         "{} busy in {} s on 2 threads",
-        r.engines_busy_secs,
+        r.engines_busy_secs(),
         r.sequence_secs
     );
     let line = format!(
         "time: the engines under test were busy {:.1}s of the 2 workers' {:.1}s",
-        r.engines_busy_secs,
+        r.engines_busy_secs(),
         r.sequence_secs * 2.0
     );
     assert!(

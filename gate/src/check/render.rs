@@ -55,15 +55,16 @@ impl<R: ReproText> Report<R> {
             self.checked_applications, self.sequence_secs, self.checked_per_sec
         );
         let worker_secs = self.sequence_secs * self.threads as f64;
+        let busy_secs = self.engines_busy_secs();
         if worker_secs > 0.0 {
             let _ = writeln!(
                 s,
                 "  time: the engines under test were busy {:.1}s of the {} workers' {:.1}s ({:.0}%); \
                  the rest is the gate's own work (the reference, generation, comparison, stores)",
-                self.engines_busy_secs,
+                busy_secs,
                 self.threads,
                 worker_secs,
-                100.0 * self.engines_busy_secs / worker_secs
+                100.0 * busy_secs / worker_secs
             );
         }
         let _ = writeln!(s, "  stores: {}", self.stores.describe());

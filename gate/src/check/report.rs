@@ -150,12 +150,6 @@ pub struct Report<R = crate::run::repro::Repro> {
     pub checked_per_sec: f64,
     /// Worker threads that ran the sequences.
     pub threads: usize,
-    /// Time spent inside the calls of the engines under test, summed over engines and
-    /// threads (the sum of their [`EngineReport::busy_secs`]). Beside `threads ×
-    /// sequence_secs` it says how much of the workers' time the engines themselves took and
-    /// how much the gate's own work did (the reference, generation, comparison, stores set
-    /// up and removed).
-    pub engines_busy_secs: f64,
     /// Where the stores were: the directory, its file system, and whether it is in RAM.
     pub stores: Scratch,
     /// Whether the time budget ended the run before its cases were done.
@@ -191,6 +185,14 @@ pub struct Report<R = crate::run::repro::Repro> {
 }
 
 impl<R> Report<R> {
+    /// Time spent inside the calls of the engines under test, summed over engines and
+    /// threads. Beside `threads × sequence_secs` it says how much of the workers' time the
+    /// engines themselves took and how much the gate's own work did (the reference,
+    /// generation, comparison, stores set up and removed).
+    pub fn engines_busy_secs(&self) -> f64 {
+        self.engines.iter().map(|e| e.busy_secs).sum()
+    }
+
     /// Assembles the report of a driven run.
     pub fn from_driven<L: Level>(
         level: &'static str,
@@ -224,7 +226,6 @@ impl<R> Report<R> {
             })
             .collect::<Vec<EngineReport>>();
         let checked_applications: u64 = engines.iter().map(|e| e.ops).sum();
-        let engines_busy_secs = engines.iter().map(|e| e.busy_secs).sum();
         let sequence_secs = driven.secs;
         Report {
             level,
@@ -243,7 +244,6 @@ impl<R> Report<R> {
                 0.0
             },
             threads: o.threads(),
-            engines_busy_secs,
             stores: Scratch::resolve(o.tmp.as_deref()),
             stopped_by_time: driven.stopped_by_time,
             engines,
