@@ -25,7 +25,6 @@ use criterion::{
     criterion_group, BatchSize, BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput,
 };
 use syncproof_benches::*;
-use syncproof_engine::contract::Opener;
 use syncproof_engine::*;
 use syncproof_harness::report::workloads::*;
 use syncproof_harness::workload::{batches, grant, records_per_sync, write_sync_of};
@@ -47,14 +46,15 @@ fn group<'c>(c: &'c mut Criterion, w: &Workload) -> BenchmarkGroup<'c, WallTime>
 }
 
 /// A whole-store write workload on every engine. Per N, `input` is built once and shared by
-/// the engines; per iteration `setup` builds a fresh store (not timed); `work` is timed,
-/// followed by the store's `flush()`, and the store is dropped outside the timing.
-fn store_writes<I, S: AsRef<Store>>(
+/// the engines; per engine the store `fill` names is built once ([`Template`]) and each
+/// iteration starts from a copy of it (not timed); `work` is timed, followed by the store's
+/// `flush()`, and the store is dropped outside the timing.
+fn store_writes<I>(
     c: &mut Criterion,
     w: &Workload,
     input: impl Fn(usize) -> I,
-    setup: impl Fn(&dyn Opener, usize) -> S,
-    work: impl Fn(&I, &S),
+    fill: Fill,
+    work: impl Fn(&I, &Store, &[SyncId]),
 ) {
     let mut g = group(c, w);
     for n in sizes() {
@@ -62,13 +62,16 @@ fn store_writes<I, S: AsRef<Store>>(
         let input = input(n);
         for info in engines::all() {
             let opener = (info.opener)();
+            let volatile: Vec<&str> = info.volatile_files.iter().map(|f| f.suffix).collect();
             g.bench_with_input(BenchmarkId::new(info.name, n), &n, |b, &n| {
+                // Built here, so that a filtered run builds only the stores it measures.
+                let template = Template::new(opener.as_ref(), n, fill, &volatile);
                 b.iter_batched(
-                    || setup(opener.as_ref(), n),
-                    |s| {
-                        work(&input, &s);
-                        s.as_ref().engine.flush().unwrap();
-                        s
+                    || template.instance(),
+                    |(s, ids)| {
+                        work(&input, &s, &ids);
+                        s.engine.flush().unwrap();
+                        (s, ids)
                     },
                     BatchSize::PerIteration,
                 )
@@ -83,8 +86,8 @@ fn ingest(c: &mut Criterion) {
         c,
         &INGEST,
         |n| batches(shape(n), 0).collect::<Vec<_>>(),
-        |opener, _| empty(opener),
-        |sync, s| {
+        Fill::Empty,
+        |sync, s, _| {
             write_sync_of(s.engine.as_ref(), sync, &mut |_| {}).unwrap();
         },
     );
@@ -122,8 +125,8 @@ fn resync(c: &mut Criterion) {
         c,
         &RESYNC_IF_NEWER,
         half_newer,
-        with_open_sync,
-        |again, s| {
+        Fill::OpenSync,
+        |again, s, _| {
             for batch in again {
                 s.engine.put(batch, PutMode::IfNewer).unwrap();
             }
@@ -136,8 +139,8 @@ fn maintenance(c: &mut Criterion) {
         c,
         &DIFF_10PCT,
         |_| (),
-        |opener, n| with_syncs(opener, n, 2),
-        |_, (s, ids)| {
+        Fill::Syncs(2),
+        |_, s, ids| {
             s.engine.generate_sync_diff(&ids[0], &ids[1]).unwrap();
         },
     );
@@ -145,8 +148,8 @@ fn maintenance(c: &mut Criterion) {
         c,
         &CLEANUP,
         |_| (),
-        |opener, n| with_syncs(opener, n, 2).0,
-        |_, s| assert_eq!(s.engine.cleanup(1).unwrap().len(), 1),
+        Fill::Syncs(2),
+        |_, s, _| assert_eq!(s.engine.cleanup(1).unwrap().len(), 1),
     );
 
     let mut g = group(c, &CLONE);

@@ -7,6 +7,8 @@
 //! `flush()` fsyncs), and every write workload ends with `flush()`, so all engines pay for
 //! durability the same way.
 
+use std::path::Path;
+
 use syncproof_engine::contract::Opener;
 use syncproof_engine::kv::{fresh_writes, WriteBatch};
 use syncproof_engine::{
@@ -132,6 +134,14 @@ impl AsRef<Store> for (Store, Vec<SyncId>) {
     }
 }
 
+impl Store {
+    /// Closes the engine (it flushes and releases its files) and hands back its directory.
+    fn close(self) -> tempfile::TempDir {
+        drop(self.engine);
+        self._dir
+    }
+}
+
 /// A fresh, empty store.
 pub fn empty(opener: &dyn Opener) -> Store {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -184,17 +194,126 @@ pub fn with_syncs(opener: &dyn Opener, grants: usize, count: u64) -> (Store, Vec
 }
 
 /// A store whose current (unfinished) sync holds variant 0 of `grants` grants: where an
-/// if-newer re-sync lands. Flushed.
-pub fn with_open_sync(opener: &dyn Opener, grants: usize) -> Store {
+/// if-newer re-sync lands. Flushed. Returns it and the sync id.
+pub fn with_open_sync(opener: &dyn Opener, grants: usize) -> (Store, SyncId) {
     let s = empty(opener);
-    s.engine
+    let id = s
+        .engine
         .start_new_sync(SyncType::Full, None)
         .expect("start sync");
     for b in batches(shape(grants), 0) {
         s.engine.put(&b, PutMode::Replace).expect("put");
     }
     s.engine.flush().expect("flush");
-    s
+    (s, id)
+}
+
+/// What a write workload's store holds before the timed work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fill {
+    /// Nothing: a fresh store.
+    Empty,
+    /// This many finished full syncs ([`with_syncs`]).
+    Syncs(u64),
+    /// One unfinished sync holding variant 0 ([`with_open_sync`]), current in every copy.
+    OpenSync,
+}
+
+/// The store a write workload starts from, built once per engine and size and copied for
+/// every iteration: building two syncs of 100k grants takes SQLite over 20 s, and criterion
+/// needs eleven such stores per benchmark, while a copy takes about a second.
+///
+/// A copy is the built store closed (so it flushed), its files copied into a fresh temp dir
+/// except those the engine rebuilds on open (`volatile`, e.g. SQLite's `-shm`, mdbx's lock
+/// file), the copies and their directories fsynced (the state a build leaves: it ends with
+/// `flush()`, so the timed work's own `flush()` does not pay for the copy's writes), then
+/// opened. The engine's caches start cold, as in a process that opens an existing store. An
+/// engine that keeps nothing in its directory (the memory engine: no `store_entry`) cannot
+/// be copied, so each of its instances is built afresh.
+pub struct Template<'o> {
+    opener: &'o dyn Opener,
+    grants: usize,
+    fill: Fill,
+    volatile: Vec<&'static str>,
+    /// The closed store's directory and its syncs, for an engine whose files can be copied.
+    built: Option<(tempfile::TempDir, Vec<SyncId>)>,
+}
+
+impl<'o> Template<'o> {
+    /// Builds the template now, unless the fill is empty or the engine cannot be copied.
+    /// `volatile`: the ends of the names of files the engine rebuilds on open.
+    pub fn new(
+        opener: &'o dyn Opener,
+        grants: usize,
+        fill: Fill,
+        volatile: &[&'static str],
+    ) -> Self {
+        let built = (fill != Fill::Empty && opener.store_entry().is_some()).then(|| {
+            let (s, ids) = build(opener, grants, fill);
+            (s.close(), ids)
+        });
+        Template {
+            opener,
+            grants,
+            fill,
+            volatile: volatile.to_vec(),
+            built,
+        }
+    }
+
+    /// A store in the template's state and its syncs (see the type's doc).
+    pub fn instance(&self) -> (Store, Vec<SyncId>) {
+        let Some((from, ids)) = &self.built else {
+            return build(self.opener, self.grants, self.fill);
+        };
+        let dir = tempfile::tempdir().expect("temp dir");
+        copy_durably(from.path(), dir.path(), &self.volatile).expect("copy the template store");
+        let engine = self
+            .opener
+            .open(dir.path(), EngineConfig::default())
+            .expect("open the copied store");
+        if self.fill == Fill::OpenSync {
+            // Which sync is current is the handle's, not the store's: the copy resumes it.
+            engine
+                .set_current_sync(&ids[0])
+                .expect("resume the open sync");
+        }
+        (Store { engine, _dir: dir }, ids.clone())
+    }
+}
+
+/// A store in the state `fill` names, built by writing it.
+fn build(opener: &dyn Opener, grants: usize, fill: Fill) -> (Store, Vec<SyncId>) {
+    match fill {
+        Fill::Empty => (empty(opener), Vec::new()),
+        Fill::Syncs(count) => with_syncs(opener, grants, count),
+        Fill::OpenSync => {
+            let (s, id) = with_open_sync(opener, grants);
+            (s, vec![id])
+        }
+    }
+}
+
+/// Copies the tree `from` into the existing directory `to`, leaving out files whose names end
+/// with one of `skip`, then fsyncs every copied file and every directory under `to`.
+fn copy_durably(from: &Path, to: &Path, skip: &[&str]) -> std::io::Result<()> {
+    fn copy(from: &Path, to: &Path, skip: &[&str]) -> std::io::Result<()> {
+        for item in std::fs::read_dir(from)? {
+            let item = item?;
+            let name = item.file_name();
+            let (src, dst) = (item.path(), to.join(&name));
+            if item.file_type()?.is_dir() {
+                std::fs::create_dir(&dst)?;
+                copy(&src, &dst, skip)?;
+            } else if !skip.iter().any(|s| name.to_string_lossy().ends_with(s)) {
+                std::fs::copy(&src, &dst)?;
+                std::fs::File::open(&dst)?.sync_all()?;
+            }
+        }
+        Ok(())
+    }
+    copy(from, to, skip)?;
+    syncproof_engine::dirsync::sync_tree(to).map(|_| ())
 }
 
 /// Variant 0 of the sync again, with every other record of each batch discovered one second
@@ -265,6 +384,60 @@ mod tests {
             newer, ceil_halves,
             "every other record of each batch is newer"
         );
+    }
+
+    /// Every engine's template copy holds the syncs the template was built with, and the
+    /// timed work on one copy reaches neither the template nor another copy.
+    #[test]
+    fn a_template_copy_holds_what_was_built_and_nothing_another_copy_did() {
+        for info in syncproof_harness::engines::all() {
+            let opener = (info.opener)();
+            let volatile: Vec<&str> = info.volatile_files.iter().map(|f| f.suffix).collect();
+            let t = Template::new(opener.as_ref(), 200, Fill::Syncs(2), &volatile);
+            let copied = t.built.is_some();
+            assert_eq!(copied, opener.store_entry().is_some(), "{}", info.name);
+            let (a, ids) = t.instance();
+            assert_eq!(ids.len(), 2, "{}", info.name);
+            let want = a.engine.stats(Some(&ids[0])).unwrap();
+            assert_eq!(want.grants, 200, "{}", info.name);
+            assert_eq!(a.engine.cleanup(1).unwrap(), vec![ids[0].clone()]);
+            assert!(a.engine.get_sync_run(&ids[0]).unwrap().is_none());
+
+            let (b, ids_b) = t.instance();
+            if copied {
+                assert_eq!(ids_b, ids, "{}: a copy has the template's syncs", info.name);
+            }
+            assert_eq!(
+                b.engine.stats(Some(&ids_b[0])).unwrap(),
+                want,
+                "{}",
+                info.name
+            );
+            assert_eq!(b.engine.stats(Some(&ids_b[1])).unwrap().grants, 200);
+        }
+    }
+
+    #[test]
+    fn an_open_sync_template_copies_the_unfinished_sync() {
+        let info = syncproof_harness::engines::all()
+            .into_iter()
+            .find(|e| e.name == "sqlite")
+            .expect("sqlite is registered");
+        let opener = (info.opener)();
+        let volatile: Vec<&str> = info.volatile_files.iter().map(|f| f.suffix).collect();
+        let t = Template::new(opener.as_ref(), 200, Fill::OpenSync, &volatile);
+        let (s, ids) = t.instance();
+        assert!(t.built.is_some());
+        // A put without a sync argument lands in the current sync: the copy's open one.
+        s.engine.put(&half_newer(200)[0], PutMode::IfNewer).unwrap();
+        assert_eq!(s.engine.stats(Some(&ids[0])).unwrap().grants, 200);
+        assert_eq!(
+            s.engine.get_sync_run(&ids[0]).unwrap().unwrap().ended_at,
+            None
+        );
+        assert!(Template::new(opener.as_ref(), 200, Fill::Empty, &volatile)
+            .built
+            .is_none());
     }
 
     #[test]

@@ -358,7 +358,11 @@ pub fn render(input: &Input<'_>) -> Rendered {
         s,
         "- Every store lives in a fresh temp dir; every write workload ends with `flush()`, \
          so every engine pays for durability once per iteration, the same way (the \
-         read-while-writing workloads excepted: see their section).\n"
+         read-while-writing workloads excepted: see their section). A write workload that \
+         starts from stored syncs (re-sync, diff, cleanup) builds that store once per engine \
+         and size, and each iteration starts from a copy of its files (closed, copied, \
+         fsynced, reopened: the engine's own caches start cold, as in a process that opens \
+         an existing store).\n"
     );
 
     let _ = writeln!(s, "## Machine\n");

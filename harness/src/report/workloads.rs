@@ -33,8 +33,8 @@ pub const ENGINES_BENCH: &str = "engines";
 /// The bench binary of reads and writes on contending threads.
 pub const READ_WHILE_WRITING: &str = "read_while_writing";
 
-/// Whole-store writes: each iteration runs on freshly built stores and takes long, so few
-/// flat samples.
+/// Whole-store writes: each iteration runs on a fresh store (a copy of one built once, for
+/// the workloads that start from stored syncs) and takes long, so few flat samples.
 pub const WRITES: Sampling = Sampling {
     samples: 10,
     warm_up_secs: 1,
