@@ -61,11 +61,9 @@ fn store_writes<I>(
         g.throughput(Throughput::Elements(records_per_sync(&shape(n))));
         let input = input(n);
         for info in engines::all() {
-            let opener = (info.opener)();
-            let volatile: Vec<&str> = info.volatile_files.iter().map(|f| f.suffix).collect();
             g.bench_with_input(BenchmarkId::new(info.name, n), &n, |b, &n| {
                 // Built here, so that a filtered run builds only the stores it measures.
-                let template = Template::new(opener.as_ref(), n, fill, &volatile);
+                let template = Template::new(&info, n, fill);
                 b.iter_batched(
                     || template.instance(),
                     |(s, ids)| {

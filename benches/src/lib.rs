@@ -7,14 +7,15 @@
 //! `flush()` fsyncs), and every write workload ends with `flush()`, so all engines pay for
 //! durability the same way.
 
-use std::path::Path;
-
 use syncproof_engine::contract::Opener;
+use syncproof_engine::dirsync::sync_tree_and_files;
 use syncproof_engine::kv::{fresh_writes, WriteBatch};
 use syncproof_engine::{
     EngineConfig, GrantFilter, ListQuery, PageRequest, PutMode, RecordBatch, ResourceId,
     StorageEngine, SyncId, SyncType, Timestamp,
 };
+use syncproof_harness::engines::EngineInfo;
+use syncproof_harness::existing::copy_tree_except;
 use syncproof_harness::workload::{batches, grant, write_sync, Shape};
 
 /// The environment variable that lists the sizes exactly.
@@ -230,8 +231,8 @@ pub enum Fill {
 /// opened. The engine's caches start cold, as in a process that opens an existing store. An
 /// engine that keeps nothing in its directory (the memory engine: no `store_entry`) cannot
 /// be copied, so each of its instances is built afresh.
-pub struct Template<'o> {
-    opener: &'o dyn Opener,
+pub struct Template {
+    opener: Box<dyn Opener>,
     grants: usize,
     fill: Fill,
     volatile: Vec<&'static str>,
@@ -239,24 +240,20 @@ pub struct Template<'o> {
     built: Option<(tempfile::TempDir, Vec<SyncId>)>,
 }
 
-impl<'o> Template<'o> {
-    /// Builds the template now, unless the fill is empty or the engine cannot be copied.
-    /// `volatile`: the ends of the names of files the engine rebuilds on open.
-    pub fn new(
-        opener: &'o dyn Opener,
-        grants: usize,
-        fill: Fill,
-        volatile: &[&'static str],
-    ) -> Self {
+impl Template {
+    /// Builds `engine`'s template now, unless the fill is empty or the engine cannot be
+    /// copied.
+    pub fn new(engine: &EngineInfo, grants: usize, fill: Fill) -> Self {
+        let opener = (engine.opener)();
         let built = (fill != Fill::Empty && opener.store_entry().is_some()).then(|| {
-            let (s, ids) = build(opener, grants, fill);
+            let (s, ids) = build(opener.as_ref(), grants, fill);
             (s.close(), ids)
         });
         Template {
             opener,
             grants,
             fill,
-            volatile: volatile.to_vec(),
+            volatile: engine.volatile_suffixes(),
             built,
         }
     }
@@ -264,10 +261,11 @@ impl<'o> Template<'o> {
     /// A store in the template's state and its syncs (see the type's doc).
     pub fn instance(&self) -> (Store, Vec<SyncId>) {
         let Some((from, ids)) = &self.built else {
-            return build(self.opener, self.grants, self.fill);
+            return build(self.opener.as_ref(), self.grants, self.fill);
         };
         let dir = tempfile::tempdir().expect("temp dir");
-        copy_durably(from.path(), dir.path(), &self.volatile).expect("copy the template store");
+        copy_tree_except(from.path(), dir.path(), &self.volatile).expect("copy the template");
+        sync_tree_and_files(dir.path()).expect("sync the copy");
         let engine = self
             .opener
             .open(dir.path(), EngineConfig::default())
@@ -292,28 +290,6 @@ fn build(opener: &dyn Opener, grants: usize, fill: Fill) -> (Store, Vec<SyncId>)
             (s, vec![id])
         }
     }
-}
-
-/// Copies the tree `from` into the existing directory `to`, leaving out files whose names end
-/// with one of `skip`, then fsyncs every copied file and every directory under `to`.
-fn copy_durably(from: &Path, to: &Path, skip: &[&str]) -> std::io::Result<()> {
-    fn copy(from: &Path, to: &Path, skip: &[&str]) -> std::io::Result<()> {
-        for item in std::fs::read_dir(from)? {
-            let item = item?;
-            let name = item.file_name();
-            let (src, dst) = (item.path(), to.join(&name));
-            if item.file_type()?.is_dir() {
-                std::fs::create_dir(&dst)?;
-                copy(&src, &dst, skip)?;
-            } else if !skip.iter().any(|s| name.to_string_lossy().ends_with(s)) {
-                std::fs::copy(&src, &dst)?;
-                std::fs::File::open(&dst)?.sync_all()?;
-            }
-        }
-        Ok(())
-    }
-    copy(from, to, skip)?;
-    syncproof_engine::dirsync::sync_tree(to).map(|_| ())
 }
 
 /// Variant 0 of the sync again, with every other record of each batch discovered one second
@@ -391,11 +367,9 @@ mod tests {
     #[test]
     fn a_template_copy_holds_what_was_built_and_nothing_another_copy_did() {
         for info in syncproof_harness::engines::all() {
-            let opener = (info.opener)();
-            let volatile: Vec<&str> = info.volatile_files.iter().map(|f| f.suffix).collect();
-            let t = Template::new(opener.as_ref(), 200, Fill::Syncs(2), &volatile);
+            let t = Template::new(&info, 200, Fill::Syncs(2));
             let copied = t.built.is_some();
-            assert_eq!(copied, opener.store_entry().is_some(), "{}", info.name);
+            assert_eq!(copied, t.opener.store_entry().is_some(), "{}", info.name);
             let (a, ids) = t.instance();
             assert_eq!(ids.len(), 2, "{}", info.name);
             let want = a.engine.stats(Some(&ids[0])).unwrap();
@@ -423,9 +397,7 @@ mod tests {
             .into_iter()
             .find(|e| e.name == "sqlite")
             .expect("sqlite is registered");
-        let opener = (info.opener)();
-        let volatile: Vec<&str> = info.volatile_files.iter().map(|f| f.suffix).collect();
-        let t = Template::new(opener.as_ref(), 200, Fill::OpenSync, &volatile);
+        let t = Template::new(&info, 200, Fill::OpenSync);
         let (s, ids) = t.instance();
         assert!(t.built.is_some());
         // A put without a sync argument lands in the current sync: the copy's open one.
@@ -435,9 +407,7 @@ mod tests {
             s.engine.get_sync_run(&ids[0]).unwrap().unwrap().ended_at,
             None
         );
-        assert!(Template::new(opener.as_ref(), 200, Fill::Empty, &volatile)
-            .built
-            .is_none());
+        assert!(Template::new(&info, 200, Fill::Empty).built.is_none());
     }
 
     #[test]

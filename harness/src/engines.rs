@@ -53,6 +53,12 @@ const MDBX_LCK: VolatileFile = VolatileFile {
 };
 
 impl EngineInfo {
+    /// The name endings of [`Self::volatile_files`]: what a copy or a crash state of a store
+    /// of this engine leaves out.
+    pub fn volatile_suffixes(&self) -> Vec<&'static str> {
+        self.volatile_files.iter().map(|v| v.suffix).collect()
+    }
+
     /// The label it runs under: its name, or `name+configuration` when pinned.
     pub fn label(&self) -> String {
         configuration_label(self.name, self.pinned.map(|c| c.name))

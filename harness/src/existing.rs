@@ -159,6 +159,12 @@ fn copy_store(dir: &Path, entry: &str, to: &Path) -> syncproof_engine::Result<()
 
 /// Copies the file or directory tree `from` to `to` (directories created as needed).
 pub fn copy_tree(from: &Path, to: &Path) -> syncproof_engine::Result<()> {
+    copy_tree_except(from, to, &[])
+}
+
+/// [`copy_tree`] leaving out every file whose name ends with one of `skip` (an engine's
+/// [`crate::engines::EngineInfo::volatile_suffixes`]).
+pub fn copy_tree_except(from: &Path, to: &Path, skip: &[&str]) -> syncproof_engine::Result<()> {
     let context = |e: std::io::Error| {
         syncproof_engine::Error::io(format!("copy {} to {}: {e}", from.display(), to.display()))
     };
@@ -166,10 +172,30 @@ pub fn copy_tree(from: &Path, to: &Path) -> syncproof_engine::Result<()> {
         std::fs::create_dir_all(to).map_err(context)?;
         for item in std::fs::read_dir(from).map_err(context)? {
             let item = item.map_err(context)?;
-            copy_tree(&item.path(), &to.join(item.file_name()))?;
+            copy_tree_except(&item.path(), &to.join(item.file_name()), skip)?;
         }
-    } else {
+    } else if !skip.iter().any(|s| from.to_string_lossy().ends_with(s)) {
         std::fs::copy(from, to).map_err(context)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_copy_leaves_out_exactly_the_skipped_files() {
+        let from = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(from.path().join("db")).unwrap();
+        std::fs::write(from.path().join("db/data"), b"kept").unwrap();
+        std::fs::write(from.path().join("db/store-shm"), b"left out").unwrap();
+        std::fs::write(from.path().join("top"), b"kept too").unwrap();
+        let to = tempfile::tempdir().unwrap();
+        super::copy_tree_except(from.path(), to.path(), &["-shm"]).unwrap();
+        assert_eq!(std::fs::read(to.path().join("db/data")).unwrap(), b"kept");
+        assert_eq!(std::fs::read(to.path().join("top")).unwrap(), b"kept too");
+        assert!(!to.path().join("db/store-shm").exists());
+        let all = tempfile::tempdir().unwrap();
+        super::copy_tree(from.path(), all.path()).unwrap();
+        assert!(all.path().join("db/store-shm").exists());
+    }
 }

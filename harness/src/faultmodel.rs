@@ -92,6 +92,6 @@ pub fn volatile_files(label: &str) -> Vec<&'static str> {
     crate::engines::all()
         .into_iter()
         .find(|e| e.name == name)
-        .map(|e| e.volatile_files.iter().map(|v| v.suffix).collect())
+        .map(|e| e.volatile_suffixes())
         .unwrap_or_default()
 }
