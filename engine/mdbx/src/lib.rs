@@ -271,14 +271,23 @@ impl KvBackend for MdbxBackend {
                 item = cursor.get_current().map_err(err)?;
             }
         }
+        // One cursor for every point operation: the batch is in key order, and a positioned
+        // cursor whose leaf page brackets the next key (or whose stack has pages to its right)
+        // finds it without a descent from the root (mdbx.c `cursor_seek`, "See if we're
+        // already on the right page"), where `mdbx_put` starts each key from a fresh cursor.
+        // In a profile of a clone at 100k that descent was 28% of the clone.
+        let mut cursor = txn.cursor(&table).map_err(err)?;
         for (k, v) in batch.ops() {
             match v {
-                Some(v) => txn.put(&table, k, v, WriteFlags::empty()).map_err(err)?,
+                Some(v) => cursor.put(k, v, WriteFlags::empty()).map_err(err)?,
                 None => {
-                    txn.del(&table, k, None).map_err(err)?;
+                    if cursor.set::<()>(k).map_err(err)?.is_some() {
+                        cursor.del(WriteFlags::empty()).map_err(err)?;
+                    }
                 }
             }
         }
+        drop(cursor);
         txn.commit().map_err(err)?;
         Ok(())
     }
