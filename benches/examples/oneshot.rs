@@ -6,12 +6,18 @@
 //! section of the report, and prints that section.
 //!
 //! `cargo run --release -p syncproof-benches --example oneshot -- [--grants N]
-//! [--engines a,b] [--out FILE]`
+//! [--engines a,b] [--out FILE] [--max-rss-gib G]`
+//!
+//! An engine whose process grows past `--max-rss-gib` (default three quarters of this
+//! machine's memory) is stopped and recorded with the steps it finished, the step it was in
+//! and the memory it held, instead of being killed by the kernel with the rest of the machine
+//! short of memory (sled at 1M grants reached 22 GB on a 24 GB machine).
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
-use std::time::Instant;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use syncproof_benches::{
     entitlement_query, half_newer, index_entitlements, index_principals, lend_all, principal_query,
@@ -20,18 +26,26 @@ use syncproof_benches::{
 use syncproof_engine::codec::envelope;
 use syncproof_engine::page::read_all;
 use syncproof_engine::*;
+use syncproof_gate::run::watchdog::resident_bytes;
 use syncproof_harness::engines;
-use syncproof_harness::report::machine::Machine;
+use syncproof_harness::report::machine::{memory_bytes, Machine};
 use syncproof_harness::report::oneshot::{self, EngineShot, OneShot, STEPS};
 use syncproof_harness::workload::{batches, records_per_sync, write_sync_of};
 
 const CHILD: &str = "--child";
+
+/// How often a child compares its resident memory with the limit.
+const RSS_POLL: Duration = Duration::from_millis(200);
+
+const GIB: f64 = (1u64 << 30) as f64;
 
 struct Args {
     grants: usize,
     engines: Option<String>,
     out: PathBuf,
     child: Option<String>,
+    /// The resident memory at which a child is stopped, in bytes.
+    max_rss: u64,
 }
 
 fn parse() -> Result<Args, String> {
@@ -40,6 +54,7 @@ fn parse() -> Result<Args, String> {
         engines: None,
         out: PathBuf::from("reports").join(oneshot::ONESHOT_FILE),
         child: None,
+        max_rss: memory_bytes().map_or(16 << 30, |b| b / 4 * 3),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -54,6 +69,15 @@ fn parse() -> Result<Args, String> {
             }
             "--engines" => a.engines = Some(value()?),
             "--out" => a.out = PathBuf::from(value()?),
+            "--max-rss-gib" => {
+                let v = value()?;
+                a.max_rss = v
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|g| g.is_finite() && *g > 0.0)
+                    .map(|g| (g * GIB) as u64)
+                    .ok_or(format!("--max-rss-gib {v:?}: a positive number of GiB"))?;
+            }
             CHILD => a.child = Some(value()?),
             other => return Err(format!("unknown argument {other:?}")),
         }
@@ -65,12 +89,18 @@ fn main() -> ExitCode {
     let args = match parse() {
         Ok(a) => a,
         Err(e) => {
-            eprintln!("oneshot: {e}\nusage: oneshot [--grants N] [--engines a,b] [--out FILE]");
+            eprintln!(
+                "oneshot: {e}\nusage: oneshot [--grants N] [--engines a,b] [--out FILE] \
+                 [--max-rss-gib G]"
+            );
             return ExitCode::from(2);
         }
     };
     let result = match &args.child {
-        Some(engine) => child(engine, args.grants).map(|shot| emit(&ChildLine::Done(shot))),
+        Some(engine) => {
+            watch_memory(args.max_rss);
+            child(engine, args.grants).map(|shot| emit(&ChildLine::Done(shot)))
+        }
         None => parent(&args),
     };
     match result {
@@ -97,8 +127,13 @@ fn parent(args: &Args) -> Result<(), String> {
         .map_or(0, |d| d.as_secs());
     let mut shots = Vec::new();
     for info in &infos {
-        eprintln!("oneshot: {} on {} grants", info.name, args.grants);
-        shots.push(run_child(&exe, info.name, args.grants)?);
+        eprintln!(
+            "oneshot: {} on {} grants (stopped past {:.1} GiB resident)",
+            info.name,
+            args.grants,
+            args.max_rss as f64 / GIB
+        );
+        shots.push(run_child(&exe, info.name, args)?);
     }
     let result = OneShot {
         grants: args.grants as u64,
@@ -135,6 +170,46 @@ enum ChildLine {
     Step { name: String, seconds: f64 },
     /// The run ended: its memory and disk figures (`seconds` empty: the steps came first).
     Done(EngineShot),
+    /// The child grew past the memory limit during `step` (`None`: between steps) and stops.
+    Stopped {
+        step: Option<String>,
+        resident_bytes: u64,
+        limit_bytes: u64,
+    },
+}
+
+/// The step a child is in, as an index into [`STEPS`] (`usize::MAX`: between steps).
+static CURRENT_STEP: AtomicUsize = AtomicUsize::new(usize::MAX);
+
+/// Stops this child once its resident memory passes `limit` bytes, after telling the parent
+/// where it was: checked once now (a limit below what the process holds before its first
+/// step stops it here), then every [`RSS_POLL`] on a thread of its own.
+fn watch_memory(limit: u64) {
+    if resident_bytes().is_none() {
+        eprintln!("oneshot: this system does not report resident memory; no limit");
+        return;
+    }
+    check_memory(limit);
+    std::thread::spawn(move || loop {
+        std::thread::sleep(RSS_POLL);
+        check_memory(limit);
+    });
+}
+
+/// One check of [`watch_memory`].
+fn check_memory(limit: u64) {
+    let Some(rss) = resident_bytes().filter(|&rss| rss > limit) else {
+        return;
+    };
+    let step = STEPS
+        .get(CURRENT_STEP.load(Ordering::Relaxed))
+        .map(|(s, _)| s.to_string());
+    emit(&ChildLine::Stopped {
+        step,
+        resident_bytes: rss,
+        limit_bytes: limit,
+    });
+    std::process::exit(3);
 }
 
 fn emit(line: &ChildLine) {
@@ -146,21 +221,35 @@ fn emit(line: &ChildLine) {
 
 /// Runs one engine in a child (its stderr, the progress, passes through) and collects its
 /// result; a child that fails yields the steps it finished and why it ended.
-fn run_child(exe: &Path, engine: &str, grants: usize) -> Result<EngineShot, String> {
+fn run_child(exe: &Path, engine: &str, args: &Args) -> Result<EngineShot, String> {
     use std::io::BufRead as _;
     let mut child = Command::new(exe)
-        .args([CHILD, engine, "--grants", &grants.to_string()])
+        .args([CHILD, engine, "--grants", &args.grants.to_string()])
+        .args(["--max-rss-gib", &(args.max_rss as f64 / GIB).to_string()])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
         .map_err(|e| format!("{engine}: spawn: {e}"))?;
     let stdout = child.stdout.take().ok_or(format!("{engine}: no stdout"))?;
-    let (mut seconds, mut done) = (Vec::new(), None);
+    let (mut seconds, mut done, mut stopped) = (Vec::new(), None, None);
     for line in std::io::BufReader::new(stdout).lines() {
         let line = line.map_err(|e| format!("{engine}: reading the child: {e}"))?;
         match serde_json::from_str(&line) {
             Ok(ChildLine::Step { name, seconds: t }) => seconds.push((name, t)),
             Ok(ChildLine::Done(shot)) => done = Some(shot),
+            Ok(ChildLine::Stopped {
+                step,
+                resident_bytes,
+                limit_bytes,
+            }) => {
+                let when = step.map_or("between steps".into(), |s| format!("in step {s}"));
+                stopped = Some(format!(
+                    "stopped {when} at {:.2} GiB resident, past the limit of {:.2} GiB \
+                     (`--max-rss-gib`)",
+                    resident_bytes as f64 / GIB,
+                    limit_bytes as f64 / GIB
+                ));
+            }
             Err(e) => return Err(format!("{engine}: the child wrote {line:?}: {e}")),
         }
     }
@@ -168,12 +257,14 @@ fn run_child(exe: &Path, engine: &str, grants: usize) -> Result<EngineShot, Stri
     Ok(match done.filter(|_| status.success()) {
         Some(shot) => EngineShot { seconds, ..shot },
         None => {
-            let failed = format!(
-                "its process ended with {status} after {}",
-                seconds
-                    .last()
-                    .map_or("no step".into(), |(s, _)| format!("step {s}"))
-            );
+            let failed = stopped.unwrap_or_else(|| {
+                format!(
+                    "its process ended with {status} after {}",
+                    seconds
+                        .last()
+                        .map_or("no step".into(), |(s, _)| format!("step {s}"))
+                )
+            });
             eprintln!("oneshot: {engine}: {failed}");
             EngineShot {
                 engine: engine.to_string(),
@@ -238,8 +329,17 @@ fn child(engine: &str, n: usize) -> Result<EngineShot, String> {
         if !STEPS.iter().any(|(s, _)| *s == name) {
             return Err(format!("step {name} is not in oneshot::STEPS"));
         }
+        CURRENT_STEP.store(
+            STEPS
+                .iter()
+                .position(|(s, _)| *s == name)
+                .unwrap_or(usize::MAX),
+            Ordering::Relaxed,
+        );
         let t = Instant::now();
-        f().map_err(|err| format!("{engine} {name}: {err}"))?;
+        let done = f().map_err(|err| format!("{engine} {name}: {err}"));
+        CURRENT_STEP.store(usize::MAX, Ordering::Relaxed);
+        done?;
         let seconds = t.elapsed().as_secs_f64();
         eprintln!("oneshot: {engine} {name}: {seconds:.2} s");
         emit(&ChildLine::Step {

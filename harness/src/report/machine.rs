@@ -29,14 +29,20 @@ fn field(text: &str, key: &str, sep: char) -> Option<String> {
         .map(|(_, v)| v.trim().trim_matches('"').to_string())
 }
 
+/// This machine's physical memory (`MemTotal`), in bytes; `None` where it cannot be read.
+pub fn memory_bytes() -> Option<u64> {
+    read("/proc/meminfo")
+        .and_then(|m| field(&m, "MemTotal", ':'))
+        .and_then(|kb| kb.trim_end_matches("kB").trim().parse::<u64>().ok())
+        .and_then(|kb| kb.checked_mul(1024))
+}
+
 impl Machine {
     pub fn this() -> Self {
         let or = |v: Option<String>| v.unwrap_or_else(|| UNKNOWN.into());
         let cpuinfo = read("/proc/cpuinfo").unwrap_or_default();
-        let memory = read("/proc/meminfo")
-            .and_then(|m| field(&m, "MemTotal", ':'))
-            .and_then(|kb| kb.trim_end_matches("kB").trim().parse::<u64>().ok())
-            .map(|kb| format!("{:.1} GiB", kb as f64 / (1024.0 * 1024.0)));
+        let memory =
+            memory_bytes().map(|b| format!("{:.1} GiB", b as f64 / (1024.0 * 1024.0 * 1024.0)));
         let rustc = std::process::Command::new("rustc")
             .arg("-V")
             .output()
