@@ -162,7 +162,13 @@ pub fn section(o: &OneShot) -> String {
     ] {
         let _ = write!(s, "| {what} |");
         for e in &o.engines {
-            let _ = write!(s, " {} |", f(e));
+            // A run that did not finish took none of these figures: no zeros for them.
+            let cell = if e.failed.is_some() {
+                "–".into()
+            } else {
+                f(e)
+            };
+            let _ = write!(s, " {cell} |");
         }
         let _ = writeln!(s);
     }
@@ -171,6 +177,10 @@ pub fn section(o: &OneShot) -> String {
         "| space amplification (one sync on disk ÷ its raw record bytes) |"
     );
     for e in &o.engines {
+        if e.failed.is_some() {
+            let _ = write!(s, " – |");
+            continue;
+        }
         let amp = e.bytes_after_ingest as f64 / o.raw_bytes_per_sync.max(1) as f64;
         let _ = write!(s, " {amp:.2}× |");
     }
@@ -233,16 +243,39 @@ mod tests {
             commit: "abc".into(),
             started_unix: 0,
             machine: Machine::this(),
-            engines: vec![shot("sqlite", 60.0), shot("redb", 6.0)],
+            engines: vec![
+                shot("sqlite", 60.0),
+                shot("redb", 6.0),
+                EngineShot {
+                    peak_rss_bytes: 0,
+                    bytes_after_ingest: 0,
+                    bytes_before_cleanup: 0,
+                    bytes_after_cleanup: 0,
+                    failed: Some("stopped in step ingest_second".into()),
+                    ..shot("sled", 150.0)
+                },
+            ],
         };
         let md = section(&o);
         assert!(
-            md.contains("| `ingest` | 60.00 s | 6.00 s (10.00×) |"),
+            md.contains("| `ingest` | 60.00 s | 6.00 s (10.00×) | 150.00 s (0.40×) |"),
             "{md}"
         );
-        assert!(md.contains("| peak RSS | 64.0 MiB | 64.0 MiB |"), "{md}");
-        assert!(md.contains(" 3.00× |"), "{md}");
-        assert!(md.contains("| `diff` | – | – |"), "{md}");
+        // The engine that did not finish has no memory or disk figures, not zeros.
+        assert!(
+            md.contains("| peak RSS | 64.0 MiB | 64.0 MiB | – |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| on disk after cleanup | 0.0 MiB | 0.0 MiB | – |"),
+            "{md}"
+        );
+        assert!(md.contains(" 3.00× | 3.00× | – |"), "{md}");
+        assert!(
+            md.contains("**sled** did not finish: stopped in step ingest_second."),
+            "{md}"
+        );
+        assert!(md.contains("| `diff` | – | – | – |"), "{md}");
         assert!(md.contains("not this one") && md.contains("| Pebble, tuned | 1.28 s |"));
     }
 }
