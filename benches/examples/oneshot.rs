@@ -326,16 +326,10 @@ fn child(engine: &str, n: usize) -> Result<EngineShot, String> {
     let e = e.as_ref();
     let sh = shape(n);
     let step = |name: &str, f: &mut dyn FnMut() -> Result<()>| -> Result<(), String> {
-        if !STEPS.iter().any(|(s, _)| *s == name) {
+        let Some(index) = STEPS.iter().position(|(s, _)| *s == name) else {
             return Err(format!("step {name} is not in oneshot::STEPS"));
-        }
-        CURRENT_STEP.store(
-            STEPS
-                .iter()
-                .position(|(s, _)| *s == name)
-                .unwrap_or(usize::MAX),
-            Ordering::Relaxed,
-        );
+        };
+        CURRENT_STEP.store(index, Ordering::Relaxed);
         let t = Instant::now();
         let done = f().map_err(|err| format!("{engine} {name}: {err}"));
         CURRENT_STEP.store(usize::MAX, Ordering::Relaxed);

@@ -254,6 +254,12 @@ impl KvBackend for MdbxBackend {
         self.refuse_if_read_only()?;
         let txn = self.db.begin_rw_txn().map_err(err)?;
         let table = txn.open_table(None).map_err(err)?;
+        // One cursor for the whole batch: the point operations are in key order, and a
+        // positioned cursor whose leaf page brackets the next key (or whose stack has pages to
+        // its right) finds it without a descent from the root (mdbx.c `cursor_seek`, "See if
+        // we're already on the right page"), where `mdbx_put` starts each key from a fresh
+        // cursor. In a profile of a clone at 100k that descent was 28% of the clone.
+        let mut cursor = txn.cursor(&table).map_err(err)?;
         for (start, end) in batch.ranges() {
             // Deleted in place: after `mdbx_cursor_del` the cursor stands on the next record
             // (`MDBX_GET_CURRENT` after a delete steps to it, mdbx.c `cursor_ops`), so a range
@@ -261,7 +267,6 @@ impl KvBackend for MdbxBackend {
             // Once the last record of the table is gone the cursor reports the new last
             // record, below `start` (every key from `start` on was deleted): that ends the
             // range too.
-            let mut cursor = txn.cursor(&table).map_err(err)?;
             let mut item: Option<(Cow<'_, [u8]>, ())> = cursor.set_range(start).map_err(err)?;
             while let Some((k, ())) = item {
                 if k.as_ref() >= end.as_slice() || k.as_ref() < start.as_slice() {
@@ -271,12 +276,6 @@ impl KvBackend for MdbxBackend {
                 item = cursor.get_current().map_err(err)?;
             }
         }
-        // One cursor for every point operation: the batch is in key order, and a positioned
-        // cursor whose leaf page brackets the next key (or whose stack has pages to its right)
-        // finds it without a descent from the root (mdbx.c `cursor_seek`, "See if we're
-        // already on the right page"), where `mdbx_put` starts each key from a fresh cursor.
-        // In a profile of a clone at 100k that descent was 28% of the clone.
-        let mut cursor = txn.cursor(&table).map_err(err)?;
         for (k, v) in batch.ops() {
             match v {
                 Some(v) => cursor.put(k, v, WriteFlags::empty()).map_err(err)?,

@@ -109,6 +109,9 @@ fn mib(bytes: u64) -> String {
     format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
 }
 
+/// One row's figure for one engine.
+type Figure<'a> = dyn Fn(&EngineShot) -> String + 'a;
+
 /// The report section of a one-shot run.
 pub fn section(o: &OneShot) -> String {
     let mut s = String::new();
@@ -147,19 +150,25 @@ pub fn section(o: &OneShot) -> String {
         }
         let _ = writeln!(s);
     }
-    for (what, f) in [
-        (
-            "peak RSS",
-            (|e: &EngineShot| mib(e.peak_rss_bytes)) as fn(&EngineShot) -> String,
-        ),
-        ("on disk after the first ingest", |e| {
+    let amplification = |e: &EngineShot| {
+        let amp = e.bytes_after_ingest as f64 / o.raw_bytes_per_sync.max(1) as f64;
+        format!("{amp:.2}×")
+    };
+    let rows: [(&str, &Figure); 5] = [
+        ("peak RSS", &|e| mib(e.peak_rss_bytes)),
+        ("on disk after the first ingest", &|e| {
             mib(e.bytes_after_ingest)
         }),
-        ("on disk with three syncs and a diff", |e| {
+        ("on disk with three syncs and a diff", &|e| {
             mib(e.bytes_before_cleanup)
         }),
-        ("on disk after cleanup", |e| mib(e.bytes_after_cleanup)),
-    ] {
+        ("on disk after cleanup", &|e| mib(e.bytes_after_cleanup)),
+        (
+            "space amplification (one sync on disk ÷ its raw record bytes)",
+            &amplification,
+        ),
+    ];
+    for (what, f) in rows {
         let _ = write!(s, "| {what} |");
         for e in &o.engines {
             // A run that did not finish took none of these figures: no zeros for them.
@@ -172,19 +181,7 @@ pub fn section(o: &OneShot) -> String {
         }
         let _ = writeln!(s);
     }
-    let _ = write!(
-        s,
-        "| space amplification (one sync on disk ÷ its raw record bytes) |"
-    );
-    for e in &o.engines {
-        if e.failed.is_some() {
-            let _ = write!(s, " – |");
-            continue;
-        }
-        let amp = e.bytes_after_ingest as f64 / o.raw_bytes_per_sync.max(1) as f64;
-        let _ = write!(s, " {amp:.2}× |");
-    }
-    let _ = writeln!(s, "\n");
+    let _ = writeln!(s);
     for e in o.engines.iter().filter(|e| e.failed.is_some()) {
         let _ = writeln!(
             s,
